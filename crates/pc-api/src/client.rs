@@ -1,0 +1,286 @@
+//! [`Client`] and [`ClientBuilder`]: the connection settings every operation shares.
+
+use std::fmt;
+use std::sync::Arc;
+use std::time::Duration;
+
+use reqwest::Url;
+
+use crate::{Error, Secret};
+
+/// The per-request timeout when none is set: 60 seconds.
+pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(60);
+/// The connect timeout when none is set: 10 seconds.
+pub const DEFAULT_CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
+/// The `X-Locale` sent when none is set: `en-US`, as the .NET SDK does.
+pub const DEFAULT_LOCALE: &str = "en-US";
+/// The largest response body read when no other limit is set: 32 MiB. A page
+/// of 500 users is about 300 KiB.
+pub const DEFAULT_MAX_RESPONSE_BYTES: usize = 32 * 1024 * 1024;
+
+/// A Partner Center client. Cheap to clone: clones share one connection pool.
+///
+/// ```no_run
+/// # async fn example() -> Result<(), pc_api::Error> {
+/// let client = pc_api::Client::builder()
+///     .bearer_token("<an App+User access token>")
+///     .build()?;
+/// let page = client
+///     .get_customer_users("4d3cf487-70f4-4e1e-9ff1-b2bfce8d9f04")
+///     .size(500)
+///     .send()
+///     .await?;
+/// println!("{} users in the first page", page.items.len());
+/// # Ok(())
+/// # }
+/// ```
+#[derive(Clone)]
+pub struct Client {
+    pub(crate) inner: Arc<ClientInner>,
+}
+
+pub(crate) struct ClientInner {
+    /// Without a trailing slash; operation paths start with `/`.
+    pub(crate) base_url: String,
+    pub(crate) http: reqwest::Client,
+    pub(crate) token: Secret,
+    pub(crate) locale: String,
+    pub(crate) timeout: Duration,
+    pub(crate) max_response_bytes: usize,
+}
+
+impl Client {
+    /// Starts configuring a client.
+    pub fn builder() -> ClientBuilder {
+        ClientBuilder::default()
+    }
+
+    /// The base URL requests are sent to, without a trailing slash.
+    pub fn base_url(&self) -> &str {
+        &self.inner.base_url
+    }
+
+    /// The `X-Locale` sent when a request sets none.
+    pub fn locale(&self) -> &str {
+        &self.inner.locale
+    }
+
+    /// The timeout of one request.
+    pub fn timeout(&self) -> Duration {
+        self.inner.timeout
+    }
+
+    /// The largest response body the client reads.
+    pub fn max_response_bytes(&self) -> usize {
+        self.inner.max_response_bytes
+    }
+}
+
+impl fmt::Debug for Client {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Client")
+            .field("base_url", &self.inner.base_url)
+            .field("token", &self.inner.token)
+            .field("locale", &self.inner.locale)
+            .field("timeout", &self.inner.timeout)
+            .field("max_response_bytes", &self.inner.max_response_bytes)
+            .finish_non_exhaustive()
+    }
+}
+
+impl progenitor_client::ClientInfo<()> for Client {
+    fn api_version() -> &'static str {
+        crate::generated::API_VERSION
+    }
+
+    fn baseurl(&self) -> &str {
+        &self.inner.base_url
+    }
+
+    fn client(&self) -> &reqwest::Client {
+        &self.inner.http
+    }
+
+    fn inner(&self) -> &() {
+        &()
+    }
+}
+
+/// Configures a [`Client`]. Every setting but the token has a default.
+///
+/// | setting | default |
+/// |---|---|
+/// | [`base_url`](ClientBuilder::base_url) | `https://api.partnercenter.microsoft.com` |
+/// | [`timeout`](ClientBuilder::timeout) | 60 s per request ([`DEFAULT_TIMEOUT`]) |
+/// | [`connect_timeout`](ClientBuilder::connect_timeout) | 10 s ([`DEFAULT_CONNECT_TIMEOUT`]) |
+/// | [`locale`](ClientBuilder::locale) | `en-US` ([`DEFAULT_LOCALE`]) |
+/// | [`max_response_bytes`](ClientBuilder::max_response_bytes) | 32 MiB ([`DEFAULT_MAX_RESPONSE_BYTES`]) |
+///
+/// HTTPS uses rustls with the platform's root certificates; redirects are
+/// never followed, so the token only goes to the base URL's host.
+#[derive(Default)]
+pub struct ClientBuilder {
+    base_url: Option<String>,
+    token: Option<Secret>,
+    locale: Option<String>,
+    timeout: Option<Duration>,
+    connect_timeout: Option<Duration>,
+    max_response_bytes: Option<usize>,
+    http: Option<reqwest::Client>,
+}
+
+impl fmt::Debug for ClientBuilder {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ClientBuilder")
+            .field("base_url", &self.base_url)
+            .field("token", &self.token)
+            .field("locale", &self.locale)
+            .field("timeout", &self.timeout)
+            .finish_non_exhaustive()
+    }
+}
+
+impl ClientBuilder {
+    /// The service root, e.g. `https://api.partnercenter.microsoft.com` or
+    /// `http://127.0.0.1:8080` for a local fake. Operation paths (which start
+    /// with `/v1`) are appended to it.
+    pub fn base_url(mut self, url: impl AsRef<str>) -> Self {
+        self.base_url = Some(url.as_ref().to_owned());
+        self
+    }
+
+    /// The bearer token sent as `Authorization: Bearer <token>`.
+    pub fn bearer_token(mut self, token: impl Into<Secret>) -> Self {
+        self.token = Some(token.into());
+        self
+    }
+
+    /// The `X-Locale` sent when a request sets none.
+    pub fn locale(mut self, locale: impl Into<String>) -> Self {
+        self.locale = Some(locale.into());
+        self
+    }
+
+    /// The time one request may take, from sending it to reading the whole body.
+    pub fn timeout(mut self, timeout: Duration) -> Self {
+        self.timeout = Some(timeout);
+        self
+    }
+
+    /// The time connecting may take. Ignored with [`reqwest_client`](ClientBuilder::reqwest_client).
+    pub fn connect_timeout(mut self, timeout: Duration) -> Self {
+        self.connect_timeout = Some(timeout);
+        self
+    }
+
+    /// The largest response body read; a larger one is an
+    /// [`ErrorKind::BodyTooLarge`](crate::ErrorKind::BodyTooLarge) error.
+    pub fn max_response_bytes(mut self, bytes: usize) -> Self {
+        self.max_response_bytes = Some(bytes);
+        self
+    }
+
+    /// Uses a `reqwest::Client` you configured (proxies, certificates). Its
+    /// redirect policy should not follow redirects to other hosts.
+    pub fn reqwest_client(mut self, client: reqwest::Client) -> Self {
+        self.http = Some(client);
+        self
+    }
+
+    /// Checks the settings and builds the client.
+    pub fn build(self) -> Result<Client, Error> {
+        let base_url = parse_base_url(self.base_url.as_deref().unwrap_or(crate::generated::DEFAULT_BASE_URL))?;
+        let token = self.token.ok_or_else(|| Error::config("no bearer token: call `bearer_token` on the builder"))?;
+        if token.is_empty() {
+            return Err(Error::config("the bearer token is empty"));
+        }
+        if reqwest::header::HeaderValue::from_str(&format!("Bearer {}", token.expose_secret())).is_err() {
+            return Err(Error::config("the bearer token contains characters not allowed in an HTTP header"));
+        }
+        let locale = self.locale.unwrap_or_else(|| DEFAULT_LOCALE.to_owned());
+        if locale.is_empty() || reqwest::header::HeaderValue::from_str(&locale).is_err() {
+            return Err(Error::config(format!("the locale {locale:?} is not a valid X-Locale header value")));
+        }
+        let http = match self.http {
+            Some(http) => http,
+            None => reqwest::Client::builder()
+                .connect_timeout(self.connect_timeout.unwrap_or(DEFAULT_CONNECT_TIMEOUT))
+                .redirect(reqwest::redirect::Policy::none())
+                .user_agent(concat!("pc-api/", env!("CARGO_PKG_VERSION")))
+                .build()
+                .map_err(|e| Error::config("the HTTP client could not be created").with_source(e))?,
+        };
+        Ok(Client {
+            inner: Arc::new(ClientInner {
+                base_url,
+                http,
+                token,
+                locale,
+                timeout: self.timeout.unwrap_or(DEFAULT_TIMEOUT),
+                max_response_bytes: self.max_response_bytes.unwrap_or(DEFAULT_MAX_RESPONSE_BYTES),
+            }),
+        })
+    }
+}
+
+fn parse_base_url(raw: &str) -> Result<String, Error> {
+    let invalid = |why: &str| Error::config(format!("base URL {raw:?} {why}"));
+    let url = Url::parse(raw).map_err(|e| invalid(&format!("is not a URL: {e}")))?;
+    if url.scheme() != "https" && url.scheme() != "http" {
+        return Err(invalid("must use http or https"));
+    }
+    if url.host_str().is_none_or(str::is_empty) {
+        return Err(invalid("has no host"));
+    }
+    if !url.username().is_empty() || url.password().is_some() {
+        return Err(invalid("must not contain credentials"));
+    }
+    if url.query().is_some() || url.fragment().is_some() {
+        return Err(invalid("must not have a query or fragment"));
+    }
+    Ok(url.as_str().trim_end_matches('/').to_owned())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn check(raw: &str, expected: Result<&str, &str>) {
+        let got = parse_base_url(raw).map_err(|e| e.to_string());
+        match expected {
+            Ok(url) => assert_eq!(got.as_deref(), Ok(url), "{raw}"),
+            Err(fragment) => {
+                let message = got.expect_err(raw);
+                assert!(message.contains(fragment), "{message}");
+            }
+        }
+    }
+
+    #[test]
+    fn base_urls() {
+        check("https://api.partnercenter.microsoft.com", Ok("https://api.partnercenter.microsoft.com"));
+        check("http://127.0.0.1:8080/", Ok("http://127.0.0.1:8080"));
+        check("http://127.0.0.1:8080/prefix/", Ok("http://127.0.0.1:8080/prefix"));
+        check("ftp://example.com", Err("must use http or https"));
+        check("not a url", Err("is not a URL"));
+        check("https://user:pw@example.com", Err("must not contain credentials"));
+        check("https://example.com/?a=b", Err("must not have a query"));
+    }
+
+    #[test]
+    fn debug_hides_the_token() {
+        let client = Client::builder().bearer_token("super-secret-token").build().expect("client");
+        let debug = format!("{client:?}");
+        assert!(!debug.contains("super-secret-token"), "{debug}");
+        let builder = format!("{:?}", Client::builder().bearer_token("super-secret-token"));
+        assert!(!builder.contains("super-secret-token"), "{builder}");
+    }
+
+    #[test]
+    fn token_is_required_and_must_fit_a_header() {
+        let missing = Client::builder().build().expect_err("no token");
+        assert!(missing.to_string().contains("no bearer token"));
+        let bad = Client::builder().bearer_token("a\r\nX-Evil: 1").build().expect_err("bad token");
+        assert!(!bad.to_string().contains("X-Evil"), "{bad}");
+    }
+}

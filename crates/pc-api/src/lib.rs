@@ -1,0 +1,56 @@
+//! A Rust client for the [Microsoft Partner Center REST API][pc], generated
+//! from a hand-authored OpenAPI description (`spec/partner-center.yaml`).
+//!
+//! The models are in [`types`], one method per operation is on [`Client`],
+//! and every failure is an [`Error`] that keeps the HTTP status, the decoded
+//! `ApiFault` and the request ids a support ticket needs, and never a secret.
+//!
+//! ```no_run
+//! use pc_api::types::UserState;
+//! use pc_api::Client;
+//!
+//! # async fn example() -> Result<(), pc_api::Error> {
+//! let client = Client::builder()
+//!     .bearer_token("<an App+User access token>")
+//!     .build()?;
+//! let page = client
+//!     .get_customer_users("4d3cf487-70f4-4e1e-9ff1-b2bfce8d9f04")
+//!     .size(500)
+//!     .send()
+//!     .await?;
+//! for user in &page.items {
+//!     if user.state == Some(UserState::Active) {
+//!         println!("{:?} {:?}", user.user_principal_name, user.display_name);
+//!     }
+//! }
+//! # Ok(())
+//! # }
+//! ```
+//!
+//! What the client sends on every request: `Authorization: Bearer …`,
+//! `Accept: application/json`, a fresh UUID `MS-RequestId` per call, an
+//! `MS-CorrelationId` (yours, or a fresh UUID) and `X-Locale` (default
+//! `en-US`). Responses may start with a UTF-8 byte order mark, as Partner
+//! Center's do; unknown fields are ignored and unknown enum values kept.
+//!
+//! [pc]: https://learn.microsoft.com/partner-center/developer/
+
+mod client;
+mod error;
+#[rustfmt::skip]
+mod generated;
+mod runtime;
+mod secret;
+mod timestamp;
+
+pub use progenitor_client::ResponseValue;
+
+pub use crate::client::{
+    Client, ClientBuilder, DEFAULT_CONNECT_TIMEOUT, DEFAULT_LOCALE, DEFAULT_MAX_RESPONSE_BYTES,
+    DEFAULT_TIMEOUT,
+};
+pub use crate::error::{Error, ErrorKind, ParseEnumError};
+pub use crate::generated::client::{ErrorBody, builder};
+pub use crate::generated::{API_VERSION, DEFAULT_BASE_URL, types};
+pub use crate::secret::Secret;
+pub use crate::timestamp::Timestamp;

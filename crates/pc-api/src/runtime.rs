@@ -1,0 +1,348 @@
+//! What the generated operations call: building a request from its parts,
+//! sending it with the Partner Center headers, reading a bounded body and
+//! decoding it, and the serde helpers of the generated models.
+
+use progenitor_client::ResponseValue;
+use reqwest::header::{HeaderMap, HeaderName, HeaderValue};
+use reqwest::{Method, StatusCode};
+use serde::de::DeserializeOwned;
+
+use crate::{Client, Error, ErrorBody, ErrorKind, Secret};
+
+const REQUEST_ID: &str = "MS-RequestId";
+const CORRELATION_ID: &str = "MS-CorrelationId";
+const LOCALE: &str = "X-Locale";
+const UTF8_BOM: &[u8] = b"\xEF\xBB\xBF";
+/// How much of a non-JSON error body is kept.
+const MAX_ERROR_TEXT: usize = 4096;
+
+/// A request being built by a generated operation.
+pub(crate) struct Request {
+    method: Method,
+    operation_id: &'static str,
+    path: String,
+    query: Vec<(&'static str, String)>,
+    headers: HeaderMap,
+}
+
+impl Request {
+    pub(crate) fn new(method: Method, operation_id: &'static str) -> Self {
+        Request { method, operation_id, path: String::new(), query: Vec::new(), headers: HeaderMap::new() }
+    }
+
+    /// Appends a literal part of the path template.
+    pub(crate) fn push_path(&mut self, literal: &str) {
+        self.path.push_str(literal);
+    }
+
+    /// Appends a path parameter, percent-encoded as exactly one segment
+    /// (`a/b` → `a%2Fb`). Empty values and the dot segments `.` and `..`
+    /// (which URL normalisation would resolve) are refused.
+    pub(crate) fn push_path_param(&mut self, name: &str, value: &str) -> Result<(), Error> {
+        if value.is_empty() {
+            return Err(self.invalid(format!("path parameter `{name}` must not be empty")));
+        }
+        if value == "." || value == ".." {
+            return Err(self.invalid(format!("path parameter `{name}` must not be `.` or `..`")));
+        }
+        self.path.push_str(&progenitor_client::encode_path(value));
+        Ok(())
+    }
+
+    pub(crate) fn query(&mut self, name: &'static str, value: &str) {
+        self.query.push((name, value.to_owned()));
+    }
+
+    pub(crate) fn header(&mut self, name: &str, value: &str) -> Result<(), Error> {
+        let value = HeaderValue::from_str(value)
+            .map_err(|_| self.invalid(format!("header `{name}` contains characters not allowed in an HTTP header value (such as a line break)")))?;
+        self.insert_header(name, value)
+    }
+
+    /// Sets a header whose value is a secret: it is marked sensitive and never
+    /// appears in error messages.
+    pub(crate) fn secret_header(&mut self, name: &str, value: &Secret) -> Result<(), Error> {
+        let mut value = HeaderValue::from_str(value.expose_secret())
+            .map_err(|_| self.invalid(format!("header `{name}` contains characters not allowed in an HTTP header value")))?;
+        value.set_sensitive(true);
+        self.insert_header(name, value)
+    }
+
+    fn insert_header(&mut self, name: &str, value: HeaderValue) -> Result<(), Error> {
+        let name = HeaderName::from_bytes(name.as_bytes()).map_err(|_| self.invalid(format!("`{name}` is not a valid header name")))?;
+        self.headers.insert(name, value);
+        Ok(())
+    }
+
+    fn invalid(&self, message: String) -> Error {
+        Error::invalid_request(message).with_operation(self.operation_id)
+    }
+}
+
+impl Client {
+    /// Sends the request and decodes a 2xx JSON body as `T`.
+    pub(crate) async fn execute_json<T: DeserializeOwned>(
+        &self,
+        request: Request,
+        decode_error: fn(u16, &[u8]) -> ErrorBody,
+    ) -> Result<ResponseValue<T>, Error> {
+        let operation_id = request.operation_id;
+        let (status, headers, body, ids) = self.execute_raw(request, decode_error).await?;
+        match serde_json::from_slice::<T>(strip_bom(&body)) {
+            Ok(value) => Ok(ResponseValue::new(value, status, headers)),
+            Err(e) => Err(Error::new(ErrorKind::Decode)
+                .with_operation(operation_id)
+                .with_ids(&ids.0, &ids.1)
+                .with_response(status, headers)
+                .with_message(format!("the body is not a valid `{}`", short_type_name::<T>()))
+                .with_source(e)),
+        }
+    }
+
+    /// Sends the request and ignores a 2xx body. Generated for operations
+    /// whose success responses declare no body.
+    #[allow(dead_code)]
+    pub(crate) async fn execute_empty(
+        &self,
+        request: Request,
+        decode_error: fn(u16, &[u8]) -> ErrorBody,
+    ) -> Result<ResponseValue<()>, Error> {
+        let (status, headers, _, _) = self.execute_raw(request, decode_error).await?;
+        Ok(ResponseValue::new((), status, headers))
+    }
+
+    /// Sends one request with the Partner Center headers and reads the whole
+    /// body within the size limit. A non-2xx status is an error.
+    async fn execute_raw(
+        &self,
+        mut request: Request,
+        decode_error: fn(u16, &[u8]) -> ErrorBody,
+    ) -> Result<(StatusCode, HeaderMap, Vec<u8>, (String, String)), Error> {
+        let inner = &*self.inner;
+        let operation_id = request.operation_id;
+        let request_id = header_or_new(&mut request.headers, REQUEST_ID);
+        let correlation_id = header_or_new(&mut request.headers, CORRELATION_ID);
+        let fail = |kind: ErrorKind| Error::new(kind).with_operation(operation_id).with_ids(&request_id, &correlation_id);
+        if !request.headers.contains_key(LOCALE) {
+            let locale = HeaderValue::from_str(&inner.locale).map_err(|_| fail(ErrorKind::Config).with_message("invalid locale"))?;
+            request.headers.insert(LOCALE, locale);
+        }
+        request.headers.insert(reqwest::header::ACCEPT, HeaderValue::from_static("application/json"));
+        let mut authorization = HeaderValue::from_str(&format!("Bearer {}", inner.token.expose_secret()))
+            .map_err(|_| fail(ErrorKind::Config).with_message("the bearer token is not a valid header value"))?;
+        authorization.set_sensitive(true);
+        request.headers.insert(reqwest::header::AUTHORIZATION, authorization);
+
+        let mut url = reqwest::Url::parse(&format!("{}{}", inner.base_url, request.path))
+            .map_err(|e| fail(ErrorKind::InvalidRequest).with_message("the request URL is invalid").with_source(e))?;
+        if !request.query.is_empty() {
+            url.query_pairs_mut().extend_pairs(request.query.iter().map(|(k, v)| (*k, v.as_str())));
+        }
+
+        let response = inner
+            .http
+            .request(request.method, url)
+            .headers(request.headers)
+            .timeout(inner.timeout)
+            .send()
+            .await
+            .map_err(|e| fail(transport_kind(&e)).with_source(e))?;
+        let status = response.status();
+        let headers = response.headers().clone();
+        let body = read_body(response, inner.max_response_bytes)
+            .await
+            .map_err(|e| e.with_operation(operation_id).with_ids(&request_id, &correlation_id).with_response(status, headers.clone()))?;
+        if !status.is_success() {
+            let decoded = decode_error(status.as_u16(), &body);
+            return Err(fail(ErrorKind::Status).with_response(status, headers).with_body(decoded));
+        }
+        Ok((status, headers, body, (request_id, correlation_id)))
+    }
+}
+
+/// The value of a header the caller set, or a fresh UUID set now.
+fn header_or_new(headers: &mut HeaderMap, name: &'static str) -> String {
+    if let Some(value) = headers.get(name).and_then(|v| v.to_str().ok()) {
+        return value.to_owned();
+    }
+    let id = uuid::Uuid::new_v4().to_string();
+    if let Ok(value) = HeaderValue::from_str(&id) {
+        headers.insert(name, value);
+    }
+    id
+}
+
+fn transport_kind(error: &reqwest::Error) -> ErrorKind {
+    if error.is_timeout() { ErrorKind::Timeout } else { ErrorKind::Transport }
+}
+
+/// Reads the body, refusing more than `limit` bytes.
+async fn read_body(mut response: reqwest::Response, limit: usize) -> Result<Vec<u8>, Error> {
+    let too_large = || Error::new(ErrorKind::BodyTooLarge).with_message(format!("the limit is {limit} bytes (see `ClientBuilder::max_response_bytes`)"));
+    let declared = response.content_length();
+    if declared.is_some_and(|len| len > limit as u64) {
+        return Err(too_large());
+    }
+    let mut body = Vec::with_capacity(declared.map_or(8 * 1024, |len| len as usize));
+    while let Some(chunk) = response.chunk().await.map_err(|e| Error::new(transport_kind(&e)).with_message("reading the body failed").with_source(e))? {
+        if body.len() + chunk.len() > limit {
+            return Err(too_large());
+        }
+        body.extend_from_slice(&chunk);
+    }
+    Ok(body)
+}
+
+/// Partner Center starts bodies with a UTF-8 byte order mark, which JSON
+/// parsers reject.
+pub(crate) fn strip_bom(body: &[u8]) -> &[u8] {
+    body.strip_prefix(UTF8_BOM).unwrap_or(body)
+}
+
+fn short_type_name<T>() -> &'static str {
+    let name = std::any::type_name::<T>();
+    name.rsplit("::").next().unwrap_or(name)
+}
+
+/// Decodes an error body as `T`, falling back to its text.
+pub(crate) fn decode_error_body<T: DeserializeOwned>(body: &[u8], wrap: fn(T) -> ErrorBody) -> ErrorBody {
+    let json = strip_bom(body);
+    if json.iter().all(u8::is_ascii_whitespace) {
+        return ErrorBody::Empty;
+    }
+    match serde_json::from_slice::<T>(json) {
+        Ok(value) => wrap(value),
+        Err(_) => error_body_text(body),
+    }
+}
+
+/// Keeps an error body as text, cut at [`MAX_ERROR_TEXT`] bytes.
+pub(crate) fn error_body_text(body: &[u8]) -> ErrorBody {
+    let body = strip_bom(body);
+    if body.iter().all(u8::is_ascii_whitespace) {
+        return ErrorBody::Empty;
+    }
+    let cut = &body[..body.len().min(MAX_ERROR_TEXT)];
+    ErrorBody::Text(String::from_utf8_lossy(cut).into_owned())
+}
+
+/// Serde helpers the generated models name in `#[serde(...)]` attributes.
+pub(crate) mod de {
+    use std::fmt;
+    use std::marker::PhantomData;
+
+    use serde::de::{Deserialize, Deserializer, Error, Visitor};
+
+    /// `null` becomes the default value (an empty `Vec` or map).
+    pub(crate) fn null_as_default<'de, D, T>(deserializer: D) -> Result<T, D::Error>
+    where
+        D: Deserializer<'de>,
+        T: Default + Deserialize<'de>,
+    {
+        Ok(Option::<T>::deserialize(deserializer)?.unwrap_or_default())
+    }
+
+    /// An open enum: a known value, or the string kept as unknown.
+    pub(crate) fn open_enum<'de, D, T>(
+        deserializer: D,
+        known: fn(&str) -> Option<T>,
+        unknown: fn(String) -> T,
+    ) -> Result<T, D::Error>
+    where
+        D: Deserializer<'de>,
+    {
+        deserializer.deserialize_str(OpenEnum { known, unknown, marker: PhantomData })
+    }
+
+    struct OpenEnum<T> {
+        known: fn(&str) -> Option<T>,
+        unknown: fn(String) -> T,
+        marker: PhantomData<T>,
+    }
+
+    impl<T> Visitor<'_> for OpenEnum<T> {
+        type Value = T;
+
+        fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+            f.write_str("a string")
+        }
+
+        fn visit_str<E: Error>(self, value: &str) -> Result<T, E> {
+            Ok((self.known)(value).unwrap_or_else(|| (self.unknown)(value.to_owned())))
+        }
+
+        fn visit_string<E: Error>(self, value: String) -> Result<T, E> {
+            match (self.known)(&value) {
+                Some(known) => Ok(known),
+                None => Ok((self.unknown)(value)),
+            }
+        }
+    }
+
+    /// A closed enum: only the listed values.
+    pub(crate) fn closed_enum<'de, D, T>(
+        deserializer: D,
+        known: fn(&str) -> Option<T>,
+        name: &'static str,
+        values: &'static [&'static str],
+    ) -> Result<T, D::Error>
+    where
+        D: Deserializer<'de>,
+    {
+        deserializer.deserialize_str(ClosedEnum { known, name, values })
+    }
+
+    struct ClosedEnum<T> {
+        known: fn(&str) -> Option<T>,
+        name: &'static str,
+        values: &'static [&'static str],
+    }
+
+    impl<T> Visitor<'_> for ClosedEnum<T> {
+        type Value = T;
+
+        fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+            write!(f, "a {} (one of {})", self.name, self.values.join(", "))
+        }
+
+        fn visit_str<E: Error>(self, value: &str) -> Result<T, E> {
+            (self.known)(value).ok_or_else(|| E::unknown_variant(value, self.values))
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn bom_is_stripped_once() {
+        assert_eq!(strip_bom(b"\xEF\xBB\xBF{}"), b"{}");
+        assert_eq!(strip_bom(b"{}"), b"{}");
+    }
+
+    #[test]
+    fn error_text_is_bounded() {
+        let body = vec![b'x'; MAX_ERROR_TEXT * 2];
+        match error_body_text(&body) {
+            ErrorBody::Text(text) => assert_eq!(text.len(), MAX_ERROR_TEXT),
+            other => panic!("{other:?}"),
+        }
+        assert_eq!(error_body_text(b"  \n"), ErrorBody::Empty);
+    }
+
+    fn path_of(value: &str) -> Result<String, String> {
+        let mut request = Request::new(Method::GET, "op");
+        request.push_path("/v1/customers/");
+        request.push_path_param("customer_id", value).map_err(|e| e.to_string())?;
+        Ok(request.path)
+    }
+
+    #[test]
+    fn path_params_are_one_segment() {
+        assert_eq!(path_of("a/b").as_deref(), Ok("/v1/customers/a%2Fb"));
+        assert_eq!(path_of("a b?c#d%").as_deref(), Ok("/v1/customers/a%20b%3Fc%23d%25"));
+        assert!(path_of("").unwrap_err().contains("must not be empty"));
+        assert!(path_of("..").unwrap_err().contains("must not be `.` or `..`"));
+    }
+}

@@ -1,0 +1,348 @@
+//! Emits `mod.rs` and `client.rs`: one method on `Client` per operation, its
+//! request builder, and the decoding of error bodies by status.
+
+use proc_macro2::TokenStream;
+use quote::{format_ident, quote};
+
+use super::ir::{Api, Location, Operation, Param, PathPart, StatusMatch, TypeRef};
+use super::models::{doc_attr, inner_doc_attr, type_tokens};
+use super::names::{field_ident, type_ident};
+
+/// The name of the generated crate, used in doc examples.
+const CRATE: &str = "pc_api";
+
+/// The tokens of `mod.rs`.
+pub(crate) fn emit_mod(api: &Api) -> TokenStream {
+    let doc = inner_doc_attr(&format!(
+        "Code generated from the OpenAPI description of {}.\n\nNever edit these files: change the spec or the generator and run `cargo xtask codegen`.",
+        api.title
+    ));
+    let base_url = &api.base_url;
+    let version = &api.version;
+    let base_doc = format!(" The default base URL: the first server of the spec, `{base_url}`.");
+    quote! {
+        #doc
+
+        #[rustfmt::skip]
+        pub(crate) mod client;
+        #[rustfmt::skip]
+        pub mod types;
+
+        #[doc = #base_doc]
+        pub const DEFAULT_BASE_URL: &str = #base_url;
+
+        /// The version of the API description (`info.version` of the spec).
+        pub const API_VERSION: &str = #version;
+    }
+}
+
+/// The tokens of `client.rs`.
+pub(crate) fn emit(api: &Api) -> TokenStream {
+    let doc = inner_doc_attr("The operations of the API: a method on [`Client`](crate::Client) per operation, each returning a request builder from [`builder`].");
+    let methods = api.operations.iter().map(emit_method);
+    let builders = api.operations.iter().map(emit_builder);
+    let error_body = emit_error_body(api);
+    quote! {
+        #doc
+
+        impl crate::Client {
+            #(#methods)*
+        }
+
+        #error_body
+
+        pub mod builder {
+            //! Request builders: set optional parameters, then `send()`.
+            #(#builders)*
+        }
+    }
+}
+
+fn emit_error_body(api: &Api) -> TokenStream {
+    let variants = api.error_bodies.iter().map(|name| {
+        let ident = type_ident(name);
+        let doc = format!(" A [`{name}`](crate::types::{name}), as the spec declares for the status.");
+        quote!(#[doc = #doc] #ident(crate::types::#ident),)
+    });
+    quote! {
+        /// The body of an error response, decoded with the schema the spec
+        /// declares for its status.
+        #[derive(::std::clone::Clone, ::std::fmt::Debug, ::std::cmp::PartialEq)]
+        #[non_exhaustive]
+        pub enum ErrorBody {
+            #(#variants)*
+            /// No body, or only white space.
+            Empty,
+            /// A body that is not JSON of the declared schema (an HTML page from
+            /// a proxy, say), kept as text, cut at 4 KiB.
+            Text(::std::string::String),
+        }
+    }
+}
+
+fn args_of(op: &Operation) -> Vec<&Param> {
+    op.params.iter().filter(|p| p.required).collect()
+}
+
+/// The argument type of a required parameter or setter.
+fn setter_type(param: &Param) -> (TokenStream, TokenStream) {
+    let prefix = quote!(crate::types::);
+    match &param.ty {
+        TypeRef::String => (quote!(impl ::std::convert::Into<::std::string::String>), quote!(value.into())),
+        TypeRef::Secret => (quote!(impl ::std::convert::Into<crate::Secret>), quote!(value.into())),
+        other => (type_tokens(other, &prefix), quote!(value)),
+    }
+}
+
+fn stored_type(param: &Param) -> TokenStream {
+    type_tokens(&param.ty, &quote!(crate::types::))
+}
+
+fn example_value(param: &Param) -> String {
+    match &param.ty {
+        TypeRef::String | TypeRef::Secret => format!("\"<{}>\"", param.name),
+        TypeRef::I32 | TypeRef::I64 => "1".to_owned(),
+        TypeRef::F32 | TypeRef::F64 => "1.0".to_owned(),
+        TypeRef::Bool => "true".to_owned(),
+        TypeRef::Named(name) => format!("\"{}\".parse::<{CRATE}::types::{name}>().unwrap()", param.name),
+        _ => "Default::default()".to_owned(),
+    }
+}
+
+fn emit_method(op: &Operation) -> TokenStream {
+    let method = field_ident(&op.method_name);
+    let builder = type_ident(&op.builder_name);
+    let mut doc = String::new();
+    if let Some(summary) = &op.summary {
+        doc.push_str(summary.trim());
+        doc.push_str("\n\n");
+    }
+    if let Some(description) = &op.description {
+        doc.push_str(description.trim());
+        doc.push_str("\n\n");
+    }
+    doc.push_str(&format!("`{} {}` (operation `{}`).", op.http_method, op.path, op.id));
+    let args = args_of(op);
+    if !args.is_empty() {
+        doc.push_str("\n\nArguments:");
+        for p in &args {
+            doc.push_str(&format!("\n- `{}`: {}", p.name, first_sentence(p.doc.as_deref().unwrap_or(&p.wire))));
+        }
+    }
+    let example_args: Vec<String> = args.iter().map(|p| example_value(p)).collect();
+    doc.push_str(&format!(
+        "\n\n```no_run\n# async fn example(client: &{CRATE}::Client) -> Result<(), {CRATE}::Error> {{\nlet response = client.{}({}).send().await?;\nprintln!(\"{{}}\", response.status());\n# Ok(())\n# }}\n```",
+        op.method_name,
+        example_args.join(", ")
+    ));
+    let doc = doc_attr(&doc);
+    let deprecated = op.deprecated.then(|| quote!(#[deprecated = "deprecated in the spec"]));
+    let params = args.iter().map(|p| {
+        let ident = field_ident(&p.name);
+        let (ty, _) = setter_type(p);
+        quote!(#ident: #ty)
+    });
+    let conversions = args.iter().map(|p| {
+        let ident = field_ident(&p.name);
+        let (_, convert) = setter_type(p);
+        let convert = rename_value(convert, &ident);
+        quote!(#convert)
+    });
+    quote! {
+        #doc
+        #deprecated
+        pub fn #method(&self, #(#params),*) -> builder::#builder {
+            builder::#builder::new(self.clone(), #(#conversions),*)
+        }
+    }
+}
+
+/// Rewrites the `value` placeholder of a conversion to the argument's name.
+fn rename_value(convert: TokenStream, ident: &proc_macro2::Ident) -> TokenStream {
+    convert
+        .into_iter()
+        .map(|tt| match tt {
+            proc_macro2::TokenTree::Ident(i) if i == "value" => proc_macro2::TokenTree::Ident(ident.clone()),
+            other => other,
+        })
+        .collect()
+}
+
+fn first_sentence(text: &str) -> String {
+    let text = text.split_whitespace().collect::<Vec<_>>().join(" ");
+    match text.find(". ") {
+        Some(end) => text[..=end].to_owned(),
+        None => text,
+    }
+}
+
+fn emit_builder(op: &Operation) -> TokenStream {
+    let builder = type_ident(&op.builder_name);
+    let method = &op.method_name;
+    let operation_id = &op.id;
+    let struct_doc = format!(" The request of [`Client::{method}`](crate::Client::{method}): set optional parameters, then [`send`]({}::send).", op.builder_name);
+    let fields = op.params.iter().map(|p| {
+        let ident = field_ident(&p.name);
+        let ty = stored_type(p);
+        if p.required {
+            quote!(#ident: #ty,)
+        } else {
+            quote!(#ident: ::std::option::Option<#ty>,)
+        }
+    });
+    let args = args_of(op);
+    let new_params = args.iter().map(|p| {
+        let ident = field_ident(&p.name);
+        let ty = stored_type(p);
+        quote!(#ident: #ty)
+    });
+    let new_fields = op.params.iter().map(|p| {
+        let ident = field_ident(&p.name);
+        if p.required {
+            quote!(#ident,)
+        } else {
+            quote!(#ident: ::std::option::Option::None,)
+        }
+    });
+    let setters = op.params.iter().filter(|p| !p.required).map(|p| {
+        let ident = field_ident(&p.name);
+        let (ty, convert) = setter_type(p);
+        let location = match p.location {
+            Location::Path => "path",
+            Location::Query => "query",
+            Location::Header => "header",
+        };
+        let doc = doc_attr(&format!(
+            "{}\n\nSent as the `{}` {location} parameter.",
+            p.doc.as_deref().unwrap_or("Sets the parameter."),
+            p.wire
+        ));
+        quote! {
+            #doc
+            pub fn #ident(mut self, value: #ty) -> Self {
+                self.#ident = ::std::option::Option::Some(#convert);
+                self
+            }
+        }
+    });
+    let all_idents: Vec<_> = op.params.iter().map(|p| field_ident(&p.name)).collect();
+    let path_steps = op.path_parts.iter().map(|part| match part {
+        PathPart::Literal(text) => quote!(request.push_path(#text);),
+        PathPart::Param(index) => {
+            let p = &op.params[*index];
+            let ident = field_ident(&p.name);
+            let wire = &p.wire;
+            match p.ty {
+                TypeRef::String => quote!(request.push_path_param(#wire, &#ident)?;),
+                _ => quote!(request.push_path_param(#wire, &#ident.to_string())?;),
+            }
+        }
+    });
+    let param_steps = op.params.iter().filter(|p| p.location != Location::Path).map(|p| {
+        let ident = field_ident(&p.name);
+        let wire = &p.wire;
+        let call = match (p.location, &p.ty) {
+            (Location::Query, TypeRef::Secret) => quote!(request.secret_query(#wire, value);),
+            (Location::Query, TypeRef::String) => quote!(request.query(#wire, value.as_str());),
+            (Location::Query, _) => quote!(request.query(#wire, &value.to_string());),
+            (Location::Header, TypeRef::Secret) => quote!(request.secret_header(#wire, value)?;),
+            (Location::Header, TypeRef::String) => quote!(request.header(#wire, value.as_str())?;),
+            (Location::Header, _) => quote!(request.header(#wire, &value.to_string())?;),
+            (Location::Path, _) => quote!(),
+        };
+        if p.required {
+            quote!({ let value = &#ident; #call })
+        } else {
+            quote!(if let ::std::option::Option::Some(value) = &#ident { #call })
+        }
+    });
+    let http_method = format_ident!("{}", op.http_method);
+    let (result_ty, execute) = match &op.success.body {
+        Some(ty) => {
+            let ty = type_tokens(ty, &quote!(crate::types::));
+            (ty, quote!(client.execute_json(request, Self::decode_error).await))
+        }
+        None => (quote!(()), quote!(client.execute_empty(request, Self::decode_error).await)),
+    };
+    let statuses: Vec<String> = op
+        .success
+        .statuses
+        .iter()
+        .map(|s| match s {
+            StatusMatch::Code(c) => c.to_string(),
+            StatusMatch::Range(r) => format!("{r}XX"),
+            StatusMatch::Default => "default".to_owned(),
+        })
+        .collect();
+    let send_doc = doc_attr(&format!(
+        "Sends the request and decodes the response ({}).\n\nA non-2xx status is an [`Error`](crate::Error) that keeps the status, the decoded error body and the request ids.",
+        statuses.join(", ")
+    ));
+    let error_arms = op.errors.iter().map(|case| {
+        let pattern = match case.status {
+            StatusMatch::Code(c) => quote!(#c),
+            StatusMatch::Range(r) => {
+                let low = r * 100;
+                let high = r * 100 + 99;
+                quote!(#low..=#high)
+            }
+            StatusMatch::Default => quote!(_),
+        };
+        match &case.body {
+            Some(name) => {
+                let ident = type_ident(name);
+                quote!(#pattern => crate::runtime::decode_error_body(body, crate::ErrorBody::#ident),)
+            }
+            None => quote!(#pattern => crate::runtime::error_body_text(body),),
+        }
+    });
+    let has_default = op.errors.iter().any(|c| c.status == StatusMatch::Default);
+    let fallback = (!has_default).then(|| quote!(_ => crate::runtime::error_body_text(body),));
+    quote! {
+        #[doc = #struct_doc]
+        #[derive(::std::clone::Clone, ::std::fmt::Debug)]
+        #[must_use = "a request builder does nothing until `send` is called"]
+        pub struct #builder {
+            client: crate::Client,
+            #(#fields)*
+        }
+
+        impl #builder {
+            /// The `operationId` of the request in the spec.
+            pub const OPERATION_ID: &'static str = #operation_id;
+
+            pub(crate) fn new(client: crate::Client, #(#new_params),*) -> Self {
+                Self {
+                    client,
+                    #(#new_fields)*
+                }
+            }
+
+            #(#setters)*
+
+            fn request(&self) -> ::std::result::Result<crate::runtime::Request, crate::Error> {
+                let Self { client: _, #(#all_idents),* } = self;
+                let mut request = crate::runtime::Request::new(::reqwest::Method::#http_method, Self::OPERATION_ID);
+                #(#path_steps)*
+                #(#param_steps)*
+                ::std::result::Result::Ok(request)
+            }
+
+            #send_doc
+            pub async fn send(self) -> ::std::result::Result<::progenitor_client::ResponseValue<#result_ty>, crate::Error> {
+                let request = self.request()?;
+                let client = self.client;
+                #execute
+            }
+
+            /// Decodes an error body with the schema the spec declares for its status.
+            #[allow(clippy::match_single_binding)]
+            fn decode_error(status: u16, body: &[u8]) -> crate::ErrorBody {
+                match status {
+                    #(#error_arms)*
+                    #fallback
+                }
+            }
+        }
+    }
+}

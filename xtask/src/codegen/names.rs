@@ -1,0 +1,156 @@
+//! Rust names from spec names: `userPrincipalName` → `user_principal_name`,
+//! `getCustomerUsers` → `GetCustomerUsers`, `not_equals` → `NotEquals`.
+
+/// Splits a spec name into lowercase words at case changes, digits after
+/// letters, and any character that is not alphanumeric.
+fn words(name: &str) -> Vec<String> {
+    let chars: Vec<char> = name.chars().collect();
+    let mut words = Vec::new();
+    let mut current = String::new();
+    for (i, &c) in chars.iter().enumerate() {
+        if !c.is_alphanumeric() {
+            if !current.is_empty() {
+                words.push(std::mem::take(&mut current));
+            }
+            continue;
+        }
+        let prev = i.checked_sub(1).map(|p| chars[p]);
+        let next = chars.get(i + 1).copied();
+        let boundary = match prev {
+            Some(p) if p.is_alphanumeric() => {
+                (c.is_uppercase() && (p.is_lowercase() || p.is_ascii_digit()))
+                    || (c.is_uppercase()
+                        && p.is_uppercase()
+                        && next.is_some_and(|n| n.is_lowercase()))
+            }
+            _ => false,
+        };
+        if boundary && !current.is_empty() {
+            words.push(std::mem::take(&mut current));
+        }
+        current.extend(c.to_lowercase());
+    }
+    if !current.is_empty() {
+        words.push(current);
+    }
+    words
+}
+
+/// `snake_case`, or `None` when nothing alphanumeric is left.
+pub(crate) fn snake(name: &str) -> Option<String> {
+    let words = words(name);
+    (!words.is_empty()).then(|| words.join("_"))
+}
+
+/// `PascalCase`, or `None` when nothing alphanumeric is left.
+pub(crate) fn pascal(name: &str) -> Option<String> {
+    let words = words(name);
+    if words.is_empty() {
+        return None;
+    }
+    let mut out = String::new();
+    for word in words {
+        let mut chars = word.chars();
+        if let Some(first) = chars.next() {
+            out.extend(first.to_uppercase());
+            out.push_str(chars.as_str());
+        }
+    }
+    Some(out)
+}
+
+/// Whether `name` can be a Rust identifier (ASCII only, so that generated
+/// names are easy to type), after raw-identifier escaping of keywords.
+pub(crate) fn is_valid_ident(name: &str) -> bool {
+    let mut chars = name.chars();
+    match chars.next() {
+        Some(c) if c.is_ascii_alphabetic() || c == '_' => {}
+        _ => return false,
+    }
+    name != "_" && chars.all(|c| c.is_ascii_alphanumeric() || c == '_')
+}
+
+/// Rust keywords that need `r#` (or, for the few that cannot be raw, a
+/// trailing underscore) as field or method names.
+const KEYWORDS: &[&str] = &[
+    "as", "async", "await", "break", "const", "continue", "dyn", "else", "enum", "extern",
+    "false", "fn", "for", "gen", "if", "impl", "in", "let", "loop", "match", "mod", "move",
+    "mut", "pub", "ref", "return", "static", "struct", "trait", "true", "type", "unsafe",
+    "use", "where", "while", "abstract", "become", "box", "do", "final", "macro", "override",
+    "priv", "try", "typeof", "unsized", "virtual", "yield",
+];
+const NOT_RAW: &[&str] = &["self", "Self", "super", "crate"];
+
+/// The identifier tokens for a snake_case field or method name, escaping
+/// keywords: `type` → `r#type`, `self` → `self_`.
+pub(crate) fn field_ident(name: &str) -> proc_macro2::Ident {
+    if NOT_RAW.contains(&name) {
+        proc_macro2::Ident::new(&format!("{name}_"), proc_macro2::Span::call_site())
+    } else if KEYWORDS.contains(&name) {
+        proc_macro2::Ident::new_raw(name, proc_macro2::Span::call_site())
+    } else {
+        proc_macro2::Ident::new(name, proc_macro2::Span::call_site())
+    }
+}
+
+/// The identifier tokens for a PascalCase type or variant name.
+pub(crate) fn type_ident(name: &str) -> proc_macro2::Ident {
+    proc_macro2::Ident::new(name, proc_macro2::Span::call_site())
+}
+
+/// Names of the items every generated module refers to; a model may not take them.
+pub(crate) const RESERVED_TYPE_NAMES: &[&str] = &[
+    "Self", "Client", "Error", "ErrorBody", "Result", "Option", "Some", "None", "Ok", "Err",
+    "String", "Vec", "Box", "Secret", "Timestamp", "ResponseValue",
+];
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn check(input: &str, snake_expected: &str, pascal_expected: &str) {
+        assert_eq!(snake(input).as_deref(), Some(snake_expected), "snake({input:?})");
+        assert_eq!(pascal(input).as_deref(), Some(pascal_expected), "pascal({input:?})");
+    }
+
+    #[test]
+    fn camel_case() {
+        check("userPrincipalName", "user_principal_name", "UserPrincipalName");
+    }
+
+    #[test]
+    fn header_name() {
+        check("MS-CorrelationId", "ms_correlation_id", "MsCorrelationId");
+    }
+
+    #[test]
+    fn acronym_then_word() {
+        check("HTTPServer", "http_server", "HttpServer");
+    }
+
+    #[test]
+    fn snake_value() {
+        check("not_equals", "not_equals", "NotEquals");
+    }
+
+    #[test]
+    fn digits() {
+        check("int32Value", "int32_value", "Int32Value");
+    }
+
+    #[test]
+    fn nothing_alphanumeric() {
+        assert_eq!(snake("--"), None);
+        assert_eq!(pascal(""), None);
+    }
+
+    #[test]
+    fn identifiers() {
+        assert!(is_valid_ident("CustomerUser"));
+        assert!(!is_valid_ident("1abc"));
+        assert!(!is_valid_ident("Grüße"));
+        assert!(!is_valid_ident("_"));
+        assert_eq!(field_ident("self").to_string(), "self_");
+        assert_eq!(field_ident("type").to_string(), "r#type");
+    }
+}

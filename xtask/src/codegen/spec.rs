@@ -1,0 +1,336 @@
+//! Loading the spec: YAML text → `openapiv3::OpenAPI`, with the checks that
+//! `openapiv3` does not make (version, unknown schema keywords), JSON pointers,
+//! `$ref` resolution and the line of a pointer for error messages.
+
+use openapiv3::{OpenAPI, Parameter, ReferenceOr, Response, Schema};
+use serde_norway::Value;
+
+use super::error::{SpecError, SpecErrors};
+
+/// A loaded spec: its name, its text (for line numbers) and the parsed document.
+pub(crate) struct Document {
+    pub(crate) name: String,
+    text: String,
+    pub(crate) api: OpenAPI,
+}
+
+/// Parses and checks the spec text.
+pub(crate) fn load(name: &str, text: &str) -> Result<Document, SpecErrors> {
+    let fail = |line: Option<usize>, pointer: &str, message: String| {
+        SpecErrors::single(SpecError { file: name.to_owned(), line, pointer: pointer.to_owned(), message })
+    };
+    let raw: Value = serde_norway::from_str(text).map_err(|e| {
+        fail(e.location().map(|l| l.line()), "#", format!("not valid YAML: {e}"))
+    })?;
+    let skeleton = Document { name: name.to_owned(), text: text.to_owned(), api: OpenAPI::default() };
+    match raw.get("openapi") {
+        Some(Value::String(version)) if version.starts_with("3.0.") => {}
+        Some(Value::String(version)) => {
+            return Err(fail(
+                skeleton.line_of("#/openapi"),
+                "#/openapi",
+                format!("OpenAPI version {version:?} is not supported; use 3.0.x (e.g. 3.0.3)"),
+            ));
+        }
+        _ => {
+            return Err(fail(
+                None,
+                "#/openapi",
+                "missing `openapi: 3.0.x` version field; this is not an OpenAPI 3.0 document".to_owned(),
+            ));
+        }
+    }
+    let mut errors = Vec::new();
+    if let Some(Value::Mapping(schemas)) = raw.get("components").and_then(|c| c.get("schemas")) {
+        for (key, schema) in schemas {
+            let key = key.as_str().unwrap_or_default();
+            check_schema_keywords(schema, &format!("#/components/schemas/{}", escape(key)), &mut errors);
+        }
+    }
+    if !errors.is_empty() {
+        return Err(SpecErrors(errors).located(&skeleton));
+    }
+    let api: OpenAPI = serde_norway::from_str(text).map_err(|e| {
+        fail(e.location().map(|l| l.line()), "#", format!("not a valid OpenAPI 3.0 document: {e}"))
+    })?;
+    Ok(Document { api, ..skeleton })
+}
+
+/// The keywords of an OpenAPI 3.0 Schema Object. Anything else (but `x-`
+/// extensions) is a typo that `openapiv3` would silently drop.
+const SCHEMA_KEYWORDS: &[&str] = &[
+    "$ref", "title", "multipleOf", "maximum", "exclusiveMaximum", "minimum", "exclusiveMinimum",
+    "maxLength", "minLength", "pattern", "maxItems", "minItems", "uniqueItems", "maxProperties",
+    "minProperties", "required", "enum", "type", "allOf", "oneOf", "anyOf", "not", "items",
+    "properties", "additionalProperties", "description", "format", "default", "nullable",
+    "discriminator", "readOnly", "writeOnly", "xml", "externalDocs", "example", "deprecated",
+];
+
+fn check_schema_keywords(schema: &Value, pointer: &str, errors: &mut Vec<SpecError>) {
+    let Value::Mapping(map) = schema else {
+        if !matches!(schema, Value::Bool(_)) {
+            errors.push(SpecError::at(pointer, "a schema must be a mapping"));
+        }
+        return;
+    };
+    for (key, value) in map {
+        let Some(key) = key.as_str() else {
+            errors.push(SpecError::at(pointer, "schema keys must be strings"));
+            continue;
+        };
+        let child = format!("{pointer}/{}", escape(key));
+        if key.starts_with("x-") {
+            continue;
+        }
+        if !SCHEMA_KEYWORDS.contains(&key) {
+            errors.push(SpecError::at(
+                &child,
+                format!("unknown schema keyword `{key}`; OpenAPI 3.0 schema keywords are {}, or an `x-` extension", SCHEMA_KEYWORDS.join(", ")),
+            ));
+            continue;
+        }
+        match (key, value) {
+            ("properties", Value::Mapping(props)) => {
+                for (name, prop) in props {
+                    let name = name.as_str().unwrap_or_default();
+                    check_schema_keywords(prop, &format!("{child}/{}", escape(name)), errors);
+                }
+            }
+            ("items" | "additionalProperties" | "not", v @ Value::Mapping(_)) => {
+                check_schema_keywords(v, &child, errors);
+            }
+            ("allOf" | "oneOf" | "anyOf", Value::Sequence(list)) => {
+                for (i, item) in list.iter().enumerate() {
+                    check_schema_keywords(item, &format!("{child}/{i}"), errors);
+                }
+            }
+            _ => {}
+        }
+    }
+}
+
+/// Escapes one JSON pointer token (`~` → `~0`, `/` → `~1`).
+pub(crate) fn escape(token: &str) -> String {
+    token.replace('~', "~0").replace('/', "~1")
+}
+
+fn unescape(token: &str) -> String {
+    token.replace("~1", "/").replace("~0", "~")
+}
+
+impl Document {
+    /// Resolves `#/components/schemas/Name` to the name and the schema.
+    pub(crate) fn schema_ref<'a>(&'a self, reference: &str, at: &str) -> Result<(&'a str, &'a Schema), SpecError> {
+        let name = reference.strip_prefix("#/components/schemas/").ok_or_else(|| {
+            SpecError::at(at, format!("unsupported $ref `{reference}`; only `#/components/schemas/<Name>` is supported for schemas"))
+        })?;
+        let schemas = self.api.components.as_ref().map(|c| &c.schemas);
+        match schemas.and_then(|s| s.get_key_value(&unescape(name))) {
+            Some((key, ReferenceOr::Item(schema))) => Ok((key.as_str(), schema)),
+            Some((_, ReferenceOr::Reference { .. })) => Err(SpecError::at(
+                at,
+                format!("$ref `{reference}` points to another $ref; a component schema must be defined inline"),
+            )),
+            None => Err(SpecError::at(at, format!("$ref `{reference}` does not exist in components.schemas"))),
+        }
+    }
+
+    /// Resolves a parameter that may be a `$ref` to `#/components/parameters/Name`,
+    /// returning it with the pointer where it is defined.
+    pub(crate) fn parameter<'a>(&'a self, item: &'a ReferenceOr<Parameter>, at: &str) -> Result<(&'a Parameter, String), SpecError> {
+        match item {
+            ReferenceOr::Item(p) => Ok((p, at.to_owned())),
+            ReferenceOr::Reference { reference } => {
+                let name = reference.strip_prefix("#/components/parameters/").ok_or_else(|| {
+                    SpecError::at(at, format!("unsupported $ref `{reference}`; parameters may only refer to `#/components/parameters/<Name>`"))
+                })?;
+                let found = self.api.components.as_ref().and_then(|c| c.parameters.get(&unescape(name)));
+                match found {
+                    Some(ReferenceOr::Item(p)) => Ok((p, format!("#/components/parameters/{name}"))),
+                    Some(_) => Err(SpecError::at(at, format!("$ref `{reference}` points to another $ref; define the parameter inline"))),
+                    None => Err(SpecError::at(at, format!("$ref `{reference}` does not exist in components.parameters"))),
+                }
+            }
+        }
+    }
+
+    /// Resolves a response that may be a `$ref` to `#/components/responses/Name`.
+    pub(crate) fn response<'a>(&'a self, item: &'a ReferenceOr<Response>, at: &str) -> Result<(&'a Response, String), SpecError> {
+        match item {
+            ReferenceOr::Item(r) => Ok((r, at.to_owned())),
+            ReferenceOr::Reference { reference } => {
+                let name = reference.strip_prefix("#/components/responses/").ok_or_else(|| {
+                    SpecError::at(at, format!("unsupported $ref `{reference}`; responses may only refer to `#/components/responses/<Name>`"))
+                })?;
+                let found = self.api.components.as_ref().and_then(|c| c.responses.get(&unescape(name)));
+                match found {
+                    Some(ReferenceOr::Item(r)) => Ok((r, format!("#/components/responses/{name}"))),
+                    Some(_) => Err(SpecError::at(at, format!("$ref `{reference}` points to another $ref; define the response inline"))),
+                    None => Err(SpecError::at(at, format!("$ref `{reference}` does not exist in components.responses"))),
+                }
+            }
+        }
+    }
+
+    /// The 1-based line where the construct at `pointer` starts, for specs in
+    /// YAML block style. Falls back to the nearest enclosing construct found.
+    pub(crate) fn line_of(&self, pointer: &str) -> Option<usize> {
+        let tokens: Vec<String> = pointer
+            .trim_start_matches('#')
+            .split('/')
+            .skip(1)
+            .map(unescape)
+            .collect();
+        locate(&self.text, &tokens)
+    }
+}
+
+/// A line of YAML: its indentation and its content without comments.
+struct Line<'a> {
+    number: usize,
+    indent: usize,
+    content: &'a str,
+}
+
+fn yaml_lines(text: &str) -> Vec<Line<'_>> {
+    text.lines()
+        .enumerate()
+        .filter_map(|(i, raw)| {
+            let content = raw.trim_start_matches(' ');
+            if content.is_empty() || content.starts_with('#') || content == "---" {
+                return None;
+            }
+            Some(Line { number: i + 1, indent: raw.len() - content.len(), content: content.trim_end() })
+        })
+        .collect()
+}
+
+fn key_of(content: &str) -> Option<String> {
+    let (key, _) = if let Some(rest) = content.strip_prefix('\'') {
+        let end = rest.find("':")?;
+        (rest[..end].replace("''", "'"), ())
+    } else if let Some(rest) = content.strip_prefix('"') {
+        let end = rest.find("\":")?;
+        (rest[..end].to_owned(), ())
+    } else {
+        let end = content.find(": ").or_else(|| content.strip_suffix(':').map(|k| k.len()))?;
+        (content[..end].trim_end().to_owned(), ())
+    };
+    Some(key)
+}
+
+/// Walks the block-style YAML along `tokens`; returns the line of the deepest
+/// construct reached.
+fn locate(text: &str, tokens: &[String]) -> Option<usize> {
+    let lines = yaml_lines(text);
+    // The current node: the range of lines holding its children, the indent
+    // of its own line, and a virtual first line for sequence items
+    // (`- key: value` is the mapping `key: value` indented past the dash).
+    let mut start = 0;
+    let mut end = lines.len();
+    let mut parent_indent: isize = -1;
+    let mut found: Option<usize> = None;
+    let mut virtual_first: Option<(usize, usize, &str)> = None;
+    for token in tokens {
+        let view = |i: usize| -> (usize, &str) {
+            match virtual_first {
+                Some((at, indent, content)) if at == i => (indent, content),
+                _ => (lines[i].indent, lines[i].content),
+            }
+        };
+        // The children are the lines of the smallest indent deeper than the parent.
+        let child_indent = (start..end).map(|i| view(i).0).filter(|&ind| ind as isize > parent_indent).min();
+        let child_indent = match child_indent {
+            Some(ind) => ind,
+            None => {
+                // A sequence may sit at the same indent as its key.
+                (start..end).map(|i| view(i)).find(|(_, c)| c.starts_with("- ")).map(|(ind, _)| ind)?
+            }
+        };
+        let mut hit = None;
+        if let Ok(index) = token.parse::<usize>() {
+            let items: Vec<usize> = (start..end)
+                .filter(|&i| {
+                    let (ind, c) = view(i);
+                    ind == child_indent && (c.starts_with("- ") || c == "-")
+                })
+                .collect();
+            if let Some(&i) = items.get(index) {
+                hit = Some(i);
+                let (ind, c) = view(i);
+                let rest = c.strip_prefix('-').unwrap_or(c).trim_start();
+                let item_end = (i + 1..end).find(|&j| view(j).0 <= ind).unwrap_or(end);
+                found = Some(lines[i].number);
+                virtual_first = (!rest.is_empty()).then_some((i, ind + 2, rest));
+                start = if rest.is_empty() { i + 1 } else { i };
+                end = item_end;
+                parent_indent = ind as isize;
+            }
+        } else {
+            for i in start..end {
+                let (ind, c) = view(i);
+                if ind == child_indent && key_of(c).as_deref() == Some(token.as_str()) {
+                    hit = Some(i);
+                    let item_end = (i + 1..end).find(|&j| view(j).0 <= ind).unwrap_or(end);
+                    found = Some(lines[i].number);
+                    start = i + 1;
+                    end = item_end;
+                    parent_indent = ind as isize;
+                    virtual_first = None;
+                    break;
+                }
+            }
+        }
+        if hit.is_none() {
+            return found;
+        }
+    }
+    found
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const TEXT: &str = "\
+openapi: 3.0.3
+paths:
+  /v1/things/{id}:
+    get:
+      parameters:
+        - name: a
+          in: query
+        - $ref: '#/components/parameters/B'
+      responses:
+        '200':
+          description: ok
+components:
+  schemas:
+    Thing:
+      type: object
+";
+
+    fn check(pointer: &str, line: Option<usize>) {
+        let tokens: Vec<String> = pointer.trim_start_matches('#').split('/').skip(1).map(unescape).collect();
+        assert_eq!(locate(TEXT, &tokens), line, "{pointer}");
+    }
+
+    #[test]
+    fn mapping_keys() {
+        check("#/components/schemas/Thing", Some(14));
+        check("#/components/schemas/Thing/type", Some(15));
+    }
+
+    #[test]
+    fn escaped_path_and_sequence_items() {
+        check("#/paths/~1v1~1things~1{id}/get/parameters/0", Some(6));
+        check("#/paths/~1v1~1things~1{id}/get/parameters/0/in", Some(7));
+        check("#/paths/~1v1~1things~1{id}/get/parameters/1", Some(8));
+        check("#/paths/~1v1~1things~1{id}/get/responses/200", Some(10));
+    }
+
+    #[test]
+    fn missing_construct_points_at_its_parent() {
+        check("#/components/schemas/Nope", Some(13));
+    }
+}
