@@ -6,7 +6,6 @@ use reqwest::StatusCode;
 use reqwest::header::HeaderMap;
 
 use crate::ErrorBody;
-use crate::types::{ApiFault, ThrottleFault};
 
 /// What kind of failure an [`Error`] is.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -128,21 +127,14 @@ impl Error {
         self.inner.body.as_ref()
     }
 
-    /// The `ApiFault` of a non-2xx response, when its body is one.
-    pub fn fault(&self) -> Option<&ApiFault> {
-        match self.inner.body.as_ref()? {
-            ErrorBody::ApiFault(fault) => Some(fault),
-            _ => None,
-        }
+    /// The error code of the response body (an `ApiFault`'s `code`), as text.
+    pub fn code(&self) -> Option<String> {
+        self.inner.body.as_ref()?.code()
     }
 
-    /// The body of a 429 response, when it is the throttling shape
-    /// `{statusCode, message}`.
-    pub fn throttle(&self) -> Option<&ThrottleFault> {
-        match self.inner.body.as_ref()? {
-            ErrorBody::ThrottleFault(throttle) => Some(throttle),
-            _ => None,
-        }
+    /// The error message of the response body (an `ApiFault`'s `description`).
+    pub fn message(&self) -> Option<&str> {
+        self.inner.body.as_ref()?.message()
     }
 
     /// The `operationId` of the failed operation.
@@ -182,7 +174,7 @@ impl fmt::Display for Error {
             ErrorKind::InvalidRequest => f.write_str("invalid request, nothing was sent")?,
             ErrorKind::Transport => f.write_str("the request failed")?,
             ErrorKind::Timeout => f.write_str("the request timed out")?,
-            ErrorKind::Status => f.write_str("the service returned an error")?,
+            ErrorKind::Status => f.write_str("the service answered with an error status")?,
             ErrorKind::Decode => f.write_str("the response body could not be decoded")?,
             ErrorKind::BodyTooLarge => f.write_str("the response body is too large")?,
         }
@@ -212,24 +204,17 @@ impl fmt::Display for Error {
 
 fn write_body(f: &mut fmt::Formatter<'_>, body: &ErrorBody) -> fmt::Result {
     match body {
-        ErrorBody::ApiFault(fault) => {
-            if let Some(code) = &fault.code {
-                write!(f, ": fault code {code}")?;
+        ErrorBody::Empty => f.write_str(" with an empty body"),
+        ErrorBody::Text(text) => write!(f, " with a non-JSON body of {} bytes", text.len()),
+        body => {
+            if let Some(code) = body.code() {
+                write!(f, ": code {}", one_line(&code, 100))?;
             }
-            if let Some(description) = &fault.description {
-                write!(f, ": {}", one_line(description, 500))?;
-            }
-            if let Some(source) = &fault.source {
-                write!(f, " (source: {})", one_line(source, 100))?;
+            if let Some(message) = body.message() {
+                write!(f, ": {}", one_line(message, 500))?;
             }
             Ok(())
         }
-        ErrorBody::ThrottleFault(throttle) => match &throttle.message {
-            Some(message) => write!(f, ": {}", one_line(message, 500)),
-            None => Ok(()),
-        },
-        ErrorBody::Empty => f.write_str(" with an empty body"),
-        ErrorBody::Text(text) => write!(f, " with a non-JSON body of {} bytes", text.len()),
     }
 }
 

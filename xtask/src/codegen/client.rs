@@ -59,10 +59,44 @@ pub(crate) fn emit(api: &Api) -> TokenStream {
 }
 
 fn emit_error_body(api: &Api) -> TokenStream {
-    let variants = api.error_bodies.iter().map(|name| {
-        let ident = type_ident(name);
-        let doc = format!(" A [`{name}`](crate::types::{name}), as the spec declares for the status.");
+    let variants = api.error_bodies.iter().map(|body| {
+        let ident = type_ident(&body.name);
+        let doc = format!(" A [`{0}`](crate::types::{0}), as the spec declares for the status.", body.name);
         quote!(#[doc = #doc] #ident(crate::types::#ident),)
+    });
+    let accessors = api.error_bodies.iter().map(|body| {
+        let ident = type_ident(&body.name);
+        let method = field_ident(&format!("as_{}", super::names::snake(&body.name).unwrap_or_default()));
+        let doc = format!(" The body, when it is a [`{0}`](crate::types::{0}).", body.name);
+        quote! {
+            #[doc = #doc]
+            pub fn #method(&self) -> ::std::option::Option<&crate::types::#ident> {
+                match self {
+                    Self::#ident(body) => ::std::option::Option::Some(body),
+                    _ => ::std::option::Option::None,
+                }
+            }
+        }
+    });
+    let code_arms = api.error_bodies.iter().filter_map(|body| {
+        let ident = type_ident(&body.name);
+        let field = body.code.as_ref()?;
+        let name = field_ident(&field.name);
+        Some(if field.optional {
+            quote!(Self::#ident(body) => body.#name.as_ref().map(|code| code.to_string()),)
+        } else {
+            quote!(Self::#ident(body) => ::std::option::Option::Some(body.#name.to_string()),)
+        })
+    });
+    let message_arms = api.error_bodies.iter().filter_map(|body| {
+        let ident = type_ident(&body.name);
+        let field = body.message.as_ref()?;
+        let name = field_ident(&field.name);
+        Some(if field.optional {
+            quote!(Self::#ident(body) => body.#name.as_deref(),)
+        } else {
+            quote!(Self::#ident(body) => ::std::option::Option::Some(body.#name.as_str()),)
+        })
     });
     quote! {
         /// The body of an error response, decoded with the schema the spec
@@ -76,6 +110,28 @@ fn emit_error_body(api: &Api) -> TokenStream {
             /// A body that is not JSON of the declared schema (an HTML page from
             /// a proxy, say), kept as text, cut at 4 KiB.
             Text(::std::string::String),
+        }
+
+        impl ErrorBody {
+            #(#accessors)*
+
+            /// The error code of the body: the property its schema names with `x-error-code`.
+            #[allow(clippy::match_single_binding)]
+            pub fn code(&self) -> ::std::option::Option<::std::string::String> {
+                match self {
+                    #(#code_arms)*
+                    _ => ::std::option::Option::None,
+                }
+            }
+
+            /// The error message of the body: the property its schema names with `x-error-message`.
+            #[allow(clippy::match_single_binding)]
+            pub fn message(&self) -> ::std::option::Option<&str> {
+                match self {
+                    #(#message_arms)*
+                    _ => ::std::option::Option::None,
+                }
+            }
         }
     }
 }

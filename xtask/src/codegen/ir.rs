@@ -23,7 +23,22 @@ pub(crate) struct Api {
     pub(crate) models: Vec<Model>,
     pub(crate) operations: Vec<Operation>,
     /// Models used as error bodies, in order of first use.
-    pub(crate) error_bodies: Vec<String>,
+    pub(crate) error_bodies: Vec<ErrorBodyModel>,
+}
+
+/// A model used as an error body, with the fields that `x-error-code` and
+/// `x-error-message` name: what an error message shows of it.
+pub(crate) struct ErrorBodyModel {
+    pub(crate) name: String,
+    pub(crate) code: Option<ErrorField>,
+    pub(crate) message: Option<ErrorField>,
+}
+
+pub(crate) struct ErrorField {
+    /// The Rust field name.
+    pub(crate) name: String,
+    /// Whether the field is an `Option`.
+    pub(crate) optional: bool,
 }
 
 /// A named Rust type in `types`.
@@ -149,19 +164,17 @@ pub(crate) fn lower(document: &Document) -> Result<Api, SpecErrors> {
     let base_url = ctx.base_url();
     ctx.lower_components();
     let operations = ctx.lower_operations();
-    let mut error_bodies = Vec::new();
+    let mut error_bodies: Vec<ErrorBodyModel> = Vec::new();
     for op in &operations {
         for case in &op.errors {
             if let Some(body) = &case.body {
-                if !error_bodies.contains(body) {
-                    error_bodies.push(body.clone());
+                if !error_bodies.iter().any(|b| &b.name == body) {
+                    match ctx.error_body_model(body) {
+                        Ok(model) => error_bodies.push(model),
+                        Err(e) => ctx.errors.push(e),
+                    }
                 }
             }
-        }
-    }
-    for name in &error_bodies {
-        if name == "Empty" || name == "Text" {
-            ctx.errors.push(SpecError::at(&format!("#/components/schemas/{name}"), format!("`{name}` is used as an error body, where the name is reserved for `ErrorBody::{name}`; rename the schema")));
         }
     }
     if !ctx.errors.is_empty() {
@@ -219,6 +232,39 @@ impl<'a> Lowering<'a> {
         }
         self.model_names.insert(name.to_owned(), at.to_owned());
         Ok(())
+    }
+
+    /// Reads `x-error-code` and `x-error-message` of an error body schema.
+    fn error_body_model(&self, name: &str) -> Result<ErrorBodyModel, SpecError> {
+        let at = self.model_names.get(name).cloned().unwrap_or_default();
+        if name == "Empty" || name == "Text" {
+            return Err(SpecError::at(&at, format!("`{name}` is used as an error body, where the name is reserved for `ErrorBody::{name}`; rename the schema")));
+        }
+        let Some(Model { kind: ModelKind::Struct { fields }, .. }) = self.models.iter().find(|m| m.name == name) else {
+            return Err(SpecError::at(&at, "an error body must be an object with properties"));
+        };
+        let schema = self.components().and_then(|c| c.schemas.iter().find(|(k, _)| component_type_name(k).ok().as_deref() == Some(name)));
+        let extensions = match schema {
+            Some((_, ReferenceOr::Item(schema))) => &schema.schema_data.extensions,
+            _ => return Err(SpecError::at(&at, "an error body must be a schema of components.schemas")),
+        };
+        let field = |key: &str, displayable: &dyn Fn(&TypeRef) -> bool| -> Result<Option<ErrorField>, SpecError> {
+            let Some(value) = extensions.get(key) else { return Ok(None) };
+            let ext_at = format!("{at}/{key}");
+            let wire = value.as_str().ok_or_else(|| SpecError::at(&ext_at, format!("`{key}` must name a property of the schema")))?;
+            let field = fields.iter().find(|f| f.wire == wire).ok_or_else(|| SpecError::at(&ext_at, format!("`{key}` names `{wire}`, which is not a property of the schema")))?;
+            if !displayable(&field.ty) {
+                return Err(SpecError::at(&ext_at, format!("`{key}` names `{wire}`, whose type cannot be shown in an error message; use a string, an integer or a `oneOf` of scalars")));
+            }
+            Ok(Some(ErrorField { name: field.name.clone(), optional: !field.required || field.nullable }))
+        };
+        let code = field("x-error-code", &|ty| match ty {
+            TypeRef::String | TypeRef::I32 | TypeRef::I64 => true,
+            TypeRef::Named(n) => self.models.iter().any(|m| &m.name == n && matches!(m.kind, ModelKind::OneOf { .. } | ModelKind::Enum { .. })),
+            _ => false,
+        })?;
+        let message = field("x-error-message", &|ty| *ty == TypeRef::String)?;
+        Ok(ErrorBodyModel { name: name.to_owned(), code, message })
     }
 
     fn check_security(&mut self) {

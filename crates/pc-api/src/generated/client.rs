@@ -39,6 +39,44 @@ pub enum ErrorBody {
     /// a proxy, say), kept as text, cut at 4 KiB.
     Text(::std::string::String),
 }
+impl ErrorBody {
+    /// The body, when it is a [`ThrottleFault`](crate::types::ThrottleFault).
+    pub fn as_throttle_fault(
+        &self,
+    ) -> ::std::option::Option<&crate::types::ThrottleFault> {
+        match self {
+            Self::ThrottleFault(body) => ::std::option::Option::Some(body),
+            _ => ::std::option::Option::None,
+        }
+    }
+    /// The body, when it is a [`ApiFault`](crate::types::ApiFault).
+    pub fn as_api_fault(&self) -> ::std::option::Option<&crate::types::ApiFault> {
+        match self {
+            Self::ApiFault(body) => ::std::option::Option::Some(body),
+            _ => ::std::option::Option::None,
+        }
+    }
+    /// The error code of the body: the property its schema names with `x-error-code`.
+    #[allow(clippy::match_single_binding)]
+    pub fn code(&self) -> ::std::option::Option<::std::string::String> {
+        match self {
+            Self::ThrottleFault(body) => {
+                body.status_code.as_ref().map(|code| code.to_string())
+            }
+            Self::ApiFault(body) => body.code.as_ref().map(|code| code.to_string()),
+            _ => ::std::option::Option::None,
+        }
+    }
+    /// The error message of the body: the property its schema names with `x-error-message`.
+    #[allow(clippy::match_single_binding)]
+    pub fn message(&self) -> ::std::option::Option<&str> {
+        match self {
+            Self::ThrottleFault(body) => body.message.as_deref(),
+            Self::ApiFault(body) => body.description.as_deref(),
+            _ => ::std::option::Option::None,
+        }
+    }
+}
 pub mod builder {
     //! Request builders: set optional parameters, then `send()`.
     /// The request of [`Client::get_customer_users`](crate::Client::get_customer_users): set optional parameters, then [`send`](GetCustomerUsers::send).
