@@ -29,8 +29,14 @@ async fn list(base: &str) -> Result<(), Box<dyn std::error::Error + Send + Sync>
 
 #[tokio::test]
 async fn downstream_example_runs() {
-    let server = support::serve(support::json(200, support::fixture("responses/documented-users.json"))).await;
-    list(&server.uri()).await.expect("the downstream example works");
+    let server = support::serve(support::json(
+        200,
+        support::fixture("responses/documented-users.json"),
+    ))
+    .await;
+    list(&server.uri())
+        .await
+        .expect("the downstream example works");
     let received = server.received_requests().await.expect("recording");
     assert_eq!(received.len(), 1);
     assert_eq!(received[0].url.query(), Some("size=500"));

@@ -25,7 +25,11 @@ fn assert_no_secret(error: &pc_api::Error) {
 #[tokio::test]
 async fn documented_example_response() {
     let server = serve(json(200, bom(&fixture("responses/documented-users.json")))).await;
-    let page = client(&server).get_customer_users(CUSTOMER).send().await.expect("page");
+    let page = client(&server)
+        .get_customer_users(CUSTOMER)
+        .send()
+        .await
+        .expect("page");
     let _guard = redactions().bind_to_scope();
     assert_snapshot!("documented_example_request", requests(&server).await);
     assert_eq!(page.status(), 200);
@@ -49,21 +53,34 @@ async fn deleted_users_example() {
     assert_snapshot!("deleted_users_request", requests(&server).await);
     let user = &page.items[0];
     assert_eq!(user.state, Some(UserState::Inactive));
-    let deleted = user.soft_deletion_time.as_ref().and_then(|t| t.to_utc()).expect("softDeletionTime");
+    let deleted = user
+        .soft_deletion_time
+        .as_ref()
+        .and_then(|t| t.to_utc())
+        .expect("softDeletionTime");
     assert_eq!(deleted.to_rfc3339(), "2017-01-20T00:33:34+00:00");
 }
 
 #[tokio::test]
 async fn absent_and_null_fields() {
     let server = serve(json(200, fixture("responses/nulls.json"))).await;
-    let page = client(&server).get_customer_users(CUSTOMER).send().await.expect("page");
+    let page = client(&server)
+        .get_customer_users(CUSTOMER)
+        .send()
+        .await
+        .expect("page");
     assert_eq!(page.total_count, None);
     assert_eq!(page.items.len(), 2);
     let (explicit_nulls, absent) = (&page.items[0], &page.items[1]);
     assert_eq!(explicit_nulls.first_name, None);
     assert_eq!(absent.first_name, None);
     assert_eq!(explicit_nulls.state, None);
-    assert!(page.links.as_ref().and_then(|l| l.self_.as_ref()).is_some_and(|s| s.headers.is_empty()));
+    assert!(
+        page.links
+            .as_ref()
+            .and_then(|l| l.self_.as_ref())
+            .is_some_and(|s| s.headers.is_empty())
+    );
     let _guard = redactions().bind_to_scope();
     assert_debug_snapshot!("absent_and_null_fields_page", page.into_inner());
 }
@@ -71,18 +88,44 @@ async fn absent_and_null_fields() {
 #[tokio::test]
 async fn unknown_enum_values_unknown_fields_and_bad_dates_keep_the_page() {
     let server = serve(json(200, fixture("responses/drift.json"))).await;
-    let page = client(&server).get_customer_users(CUSTOMER).send().await.expect("page");
+    let page = client(&server)
+        .get_customer_users(CUSTOMER)
+        .send()
+        .await
+        .expect("page");
     let first = &page.items[0];
     assert_eq!(first.state, Some(UserState::Unknown("disabled".to_owned())));
-    assert_eq!(first.user_domain_type, Some(UserDomainType::Unknown("hybrid".to_owned())));
-    assert_eq!(page.items[1].user_domain_type, Some(UserDomainType::Federated));
+    assert_eq!(
+        first.user_domain_type,
+        Some(UserDomainType::Unknown("hybrid".to_owned()))
+    );
+    assert_eq!(
+        page.items[1].user_domain_type,
+        Some(UserDomainType::Federated)
+    );
     assert_eq!(page.items[2].state, Some(UserState::Active));
     // 7 fractional digits parse; a malformed date is kept and reads as None.
-    let synced = first.last_directory_sync_time.as_ref().and_then(|t| t.to_utc()).expect("sync time");
+    let synced = first
+        .last_directory_sync_time
+        .as_ref()
+        .and_then(|t| t.to_utc())
+        .expect("sync time");
     assert_eq!(synced.timestamp_subsec_nanos(), 775_393_400);
-    assert_eq!(first.soft_deletion_time.as_ref().map(|t| t.as_str()), Some("not a date"));
-    assert_eq!(first.soft_deletion_time.as_ref().and_then(|t| t.to_utc()), None);
-    assert_eq!(page.items[2].last_directory_sync_time.as_ref().map(|t| t.as_str()), Some("1600000000"));
+    assert_eq!(
+        first.soft_deletion_time.as_ref().map(|t| t.as_str()),
+        Some("not a date")
+    );
+    assert_eq!(
+        first.soft_deletion_time.as_ref().and_then(|t| t.to_utc()),
+        None
+    );
+    assert_eq!(
+        page.items[2]
+            .last_directory_sync_time
+            .as_ref()
+            .map(|t| t.as_str()),
+        Some("1600000000")
+    );
     // Unknown values round-trip.
     let json = serde_json::to_value(&page.items[0]).expect("serialize");
     assert_eq!(json["state"], "disabled");
@@ -95,17 +138,40 @@ async fn unknown_enum_values_unknown_fields_and_bad_dates_keep_the_page() {
 async fn secrets_are_redacted_from_debug() {
     let server = serve(json(200, fixture("responses/drift.json"))).await;
     let client = client(&server);
-    let page = client.get_customer_users(CUSTOMER).continuation_token("tok/en+=,").send().await.expect("page");
+    let page = client
+        .get_customer_users(CUSTOMER)
+        .continuation_token("tok/en+=,")
+        .send()
+        .await
+        .expect("page");
     let debug = format!("{:?} {:?}", page.into_inner(), client);
     for secret in ["d19617b8/a4ayc+80=,0d81c700", TOKEN] {
         assert!(!debug.contains(secret), "{secret} leaked: {debug}");
     }
-    let builder = format!("{:?}", client.get_customer_users(CUSTOMER).continuation_token("tok/en+=,"));
-    assert!(!builder.contains("tok/en+=,") && !builder.contains(TOKEN), "{builder}");
+    let builder = format!(
+        "{:?}",
+        client
+            .get_customer_users(CUSTOMER)
+            .continuation_token("tok/en+=,")
+    );
+    assert!(
+        !builder.contains("tok/en+=,") && !builder.contains(TOKEN),
+        "{builder}"
+    );
     let server = serve(json(200, fixture("responses/nulls.json"))).await;
-    let page = client_for(&server).get_customer_users(CUSTOMER).send().await.expect("page");
-    let profile = page.items[0].password_profile.as_ref().expect("password profile");
-    assert_eq!(profile.password.as_ref().map(|p| p.expose_secret()), Some("abCD123*"));
+    let page = client_for(&server)
+        .get_customer_users(CUSTOMER)
+        .send()
+        .await
+        .expect("page");
+    let profile = page.items[0]
+        .password_profile
+        .as_ref()
+        .expect("password profile");
+    assert_eq!(
+        profile.password.as_ref().map(|p| p.expose_secret()),
+        Some("abCD123*")
+    );
     let debug = format!("{profile:?}");
     assert!(!debug.contains("abCD123*"), "{debug}");
 }
@@ -127,7 +193,9 @@ async fn every_parameter_on_the_wire() {
         .correlation_id("5a3d64d4-4490-4932-bf5e-0dc9a58f27ca")
         .request_id("5d845377-5b7d-4cd4-98f6-19e5ae3faa81")
         .cv("6zmKqrSFB0+t7m3y.0")
-        .continuation_token("d19617b8-fbe5,0705c4a9_a4ayc/80/OGda4BO/1o/V0etpOqiLx1JwB5S3beHW0s=,0d81c700")
+        .continuation_token(
+            "d19617b8-fbe5,0705c4a9_a4ayc/80/OGda4BO/1o/V0etpOqiLx1JwB5S3beHW0s=,0d81c700",
+        )
         .locale("fr-FR")
         .send()
         .await
@@ -144,11 +212,35 @@ async fn every_parameter_on_the_wire() {
 async fn each_call_gets_a_fresh_request_id() {
     let server = serve(json(200, "{}")).await;
     let client = client(&server);
-    client.get_customer_users(CUSTOMER).send().await.expect("first");
-    client.get_customer_users(CUSTOMER).send().await.expect("second");
+    client
+        .get_customer_users(CUSTOMER)
+        .send()
+        .await
+        .expect("first");
+    client
+        .get_customer_users(CUSTOMER)
+        .send()
+        .await
+        .expect("second");
     let received = server.received_requests().await.expect("recording");
-    let ids: Vec<_> = received.iter().map(|r| r.headers["ms-requestid"].to_str().expect("ascii").to_owned()).collect();
-    let correlation: Vec<_> = received.iter().map(|r| r.headers["ms-correlationid"].to_str().expect("ascii").to_owned()).collect();
+    let ids: Vec<_> = received
+        .iter()
+        .map(|r| {
+            r.headers["ms-requestid"]
+                .to_str()
+                .expect("ascii")
+                .to_owned()
+        })
+        .collect();
+    let correlation: Vec<_> = received
+        .iter()
+        .map(|r| {
+            r.headers["ms-correlationid"]
+                .to_str()
+                .expect("ascii")
+                .to_owned()
+        })
+        .collect();
     assert_eq!(ids.len(), 2);
     assert_ne!(ids[0], ids[1]);
     assert_ne!(correlation[0], correlation[1]);
@@ -164,9 +256,16 @@ fn uuid_version(id: &str) -> Option<char> {
 #[tokio::test]
 async fn path_parameter_is_encoded_as_one_segment() {
     let server = serve(json(200, "{}")).await;
-    client(&server).get_customer_users("a/b c?d#e%f").send().await.expect("page");
+    client(&server)
+        .get_customer_users("a/b c?d#e%f")
+        .send()
+        .await
+        .expect("page");
     let received = server.received_requests().await.expect("recording");
-    assert_eq!(received[0].url.path(), "/v1/customers/a%2Fb%20c%3Fd%23e%25f/users");
+    assert_eq!(
+        received[0].url.path(),
+        "/v1/customers/a%2Fb%20c%3Fd%23e%25f/users"
+    );
     assert_eq!(received[0].url.query(), None);
 }
 
@@ -174,12 +273,22 @@ async fn path_parameter_is_encoded_as_one_segment() {
 async fn empty_customer_id_fails_before_any_request() {
     let server = serve(json(200, "{}")).await;
     for bad in ["", ".", ".."] {
-        let error = client(&server).get_customer_users(bad).send().await.expect_err("invalid id");
+        let error = client(&server)
+            .get_customer_users(bad)
+            .send()
+            .await
+            .expect_err("invalid id");
         assert_eq!(error.kind(), ErrorKind::InvalidRequest);
         assert_eq!(error.status(), None);
         assert!(error.to_string().contains("customer_id"), "{error}");
     }
-    assert!(server.received_requests().await.expect("recording").is_empty());
+    assert!(
+        server
+            .received_requests()
+            .await
+            .expect("recording")
+            .is_empty()
+    );
 }
 
 #[tokio::test]
@@ -193,19 +302,32 @@ async fn header_injection_fails_before_any_request() {
         .expect_err("invalid header");
     assert_eq!(error.kind(), ErrorKind::InvalidRequest);
     assert!(error.to_string().contains("MS-CorrelationId"), "{error}");
-    assert!(server.received_requests().await.expect("recording").is_empty());
+    assert!(
+        server
+            .received_requests()
+            .await
+            .expect("recording")
+            .is_empty()
+    );
 }
 
 #[tokio::test]
 async fn not_found_api_fault_with_numeric_code() {
     let body = r#"{"code":60003,"description":"Tenant not found","data":[],"source":"PartnerFD"}"#;
     let server = serve(json(404, bom(body))).await;
-    let error = client(&server).get_customer_users(CUSTOMER).send().await.expect_err("404");
+    let error = client(&server)
+        .get_customer_users(CUSTOMER)
+        .send()
+        .await
+        .expect_err("404");
     assert_eq!(error.kind(), ErrorKind::Status);
     assert_eq!(error.status().map(|s| s.as_u16()), Some(404));
     assert_eq!(error.code().as_deref(), Some("60003"));
     assert_eq!(error.message(), Some("Tenant not found"));
-    let fault = error.body().and_then(ErrorBody::as_api_fault).expect("ApiFault");
+    let fault = error
+        .body()
+        .and_then(ErrorBody::as_api_fault)
+        .expect("ApiFault");
     assert_eq!(fault.source.as_deref(), Some("PartnerFD"));
     assert_no_secret(&error);
     let _guard = redactions().bind_to_scope();
@@ -216,16 +338,27 @@ async fn not_found_api_fault_with_numeric_code() {
 async fn forbidden_api_fault_with_string_code() {
     let body = r#"{"code":"20002","description":"No relationship between caller and account.","data":[{"detail":"x"}]}"#;
     let server = serve(json(403, body)).await;
-    let error = client(&server).get_customer_users(CUSTOMER).send().await.expect_err("403");
+    let error = client(&server)
+        .get_customer_users(CUSTOMER)
+        .send()
+        .await
+        .expect_err("403");
     assert_eq!(error.code().as_deref(), Some("20002"));
-    let fault = error.body().and_then(ErrorBody::as_api_fault).expect("ApiFault");
+    let fault = error
+        .body()
+        .and_then(ErrorBody::as_api_fault)
+        .expect("ApiFault");
     assert_eq!(fault.data, vec![serde_json::json!({"detail": "x"})]);
 }
 
 #[tokio::test]
 async fn unauthorized_with_empty_body_keeps_its_status() {
     let server = serve(ResponseTemplate::new(401)).await;
-    let error = client(&server).get_customer_users(CUSTOMER).send().await.expect_err("401");
+    let error = client(&server)
+        .get_customer_users(CUSTOMER)
+        .send()
+        .await
+        .expect_err("401");
     assert_eq!(error.status().map(|s| s.as_u16()), Some(401));
     assert_eq!(error.body(), Some(&ErrorBody::Empty));
     assert_no_secret(&error);
@@ -237,7 +370,11 @@ async fn unauthorized_with_empty_body_keeps_its_status() {
 async fn server_error_with_html_body() {
     let html = "<html><body><h1>502 Bad Gateway</h1></body></html>";
     let server = serve(ResponseTemplate::new(500).set_body_raw(html, "text/html")).await;
-    let error = client(&server).get_customer_users(CUSTOMER).send().await.expect_err("500");
+    let error = client(&server)
+        .get_customer_users(CUSTOMER)
+        .send()
+        .await
+        .expect_err("500");
     assert_eq!(error.status().map(|s| s.as_u16()), Some(500));
     assert_eq!(error.body(), Some(&ErrorBody::Text(html.to_owned())));
     let _guard = redactions().bind_to_scope();
@@ -246,13 +383,27 @@ async fn server_error_with_html_body() {
 
 #[tokio::test]
 async fn throttled_with_its_own_body_shape() {
-    let body = r#"{ "statusCode": 429, "message": "Rate limit is exceeded. Try again in 57 seconds." }"#;
+    let body =
+        r#"{ "statusCode": 429, "message": "Rate limit is exceeded. Try again in 57 seconds." }"#;
     let server = serve(json(429, body).insert_header("Retry-After", "57")).await;
-    let error = client(&server).get_customer_users(CUSTOMER).send().await.expect_err("429");
+    let error = client(&server)
+        .get_customer_users(CUSTOMER)
+        .send()
+        .await
+        .expect_err("429");
     assert_eq!(error.status().map(|s| s.as_u16()), Some(429));
-    let throttle = error.body().and_then(ErrorBody::as_throttle_fault).expect("ThrottleFault");
+    let throttle = error
+        .body()
+        .and_then(ErrorBody::as_throttle_fault)
+        .expect("ThrottleFault");
     assert_eq!(throttle.status_code, Some(429));
-    assert_eq!(error.headers().and_then(|h| h.get("retry-after")).map(|v| v.as_bytes()), Some(&b"57"[..]));
+    assert_eq!(
+        error
+            .headers()
+            .and_then(|h| h.get("retry-after"))
+            .map(|v| v.as_bytes()),
+        Some(&b"57"[..])
+    );
     let _guard = redactions().bind_to_scope();
     assert_snapshot!("throttled_display", error.to_string());
 }
@@ -260,7 +411,11 @@ async fn throttled_with_its_own_body_shape() {
 #[tokio::test]
 async fn malformed_json_is_a_decode_error_with_status() {
     let server = serve(json(200, r#"{"totalCount": 2, "items": [{"id": "a"},"#)).await;
-    let error = client(&server).get_customer_users(CUSTOMER).send().await.expect_err("bad json");
+    let error = client(&server)
+        .get_customer_users(CUSTOMER)
+        .send()
+        .await
+        .expect_err("bad json");
     assert_eq!(error.kind(), ErrorKind::Decode);
     assert_eq!(error.status().map(|s| s.as_u16()), Some(200));
     assert!(std::error::Error::source(&error).is_some());
@@ -271,14 +426,26 @@ async fn malformed_json_is_a_decode_error_with_status() {
 #[tokio::test]
 async fn wrong_shape_is_a_decode_error() {
     let server = serve(json(200, r#"{"items": {"not": "an array"}}"#)).await;
-    let error = client(&server).get_customer_users(CUSTOMER).send().await.expect_err("bad shape");
+    let error = client(&server)
+        .get_customer_users(CUSTOMER)
+        .send()
+        .await
+        .expect_err("bad shape");
     assert_eq!(error.kind(), ErrorKind::Decode);
 }
 
 #[tokio::test]
 async fn text_json_media_type_is_accepted() {
-    let server = serve(ResponseTemplate::new(200).set_body_raw(fixture("responses/documented-users.json"), "text/json")).await;
-    let page = client(&server).get_customer_users(CUSTOMER).send().await.expect("page");
+    let server = serve(
+        ResponseTemplate::new(200)
+            .set_body_raw(fixture("responses/documented-users.json"), "text/json"),
+    )
+    .await;
+    let page = client(&server)
+        .get_customer_users(CUSTOMER)
+        .send()
+        .await
+        .expect("page");
     assert_eq!(page.items.len(), 2);
 }
 
@@ -292,7 +459,11 @@ async fn oversized_body_is_refused() {
         .max_response_bytes(1_000)
         .build()
         .expect("client");
-    let error = client.get_customer_users(CUSTOMER).send().await.expect_err("too large");
+    let error = client
+        .get_customer_users(CUSTOMER)
+        .send()
+        .await
+        .expect_err("too large");
     assert_eq!(error.kind(), ErrorKind::BodyTooLarge);
     assert!(error.to_string().contains("1000 bytes"), "{error}");
 }
@@ -308,7 +479,11 @@ async fn connection_refused_is_a_transport_error() {
         .bearer_token(TOKEN)
         .build()
         .expect("client");
-    let error = client.get_customer_users(CUSTOMER).send().await.expect_err("refused");
+    let error = client
+        .get_customer_users(CUSTOMER)
+        .send()
+        .await
+        .expect_err("refused");
     assert_eq!(error.kind(), ErrorKind::Transport);
     assert!(error.request_id().is_some() && error.correlation_id().is_some());
     assert_no_secret(&error);
@@ -323,7 +498,11 @@ async fn slow_server_times_out() {
         .timeout(std::time::Duration::from_millis(200))
         .build()
         .expect("client");
-    let error = client.get_customer_users(CUSTOMER).send().await.expect_err("timeout");
+    let error = client
+        .get_customer_users(CUSTOMER)
+        .send()
+        .await
+        .expect_err("timeout");
     assert_eq!(error.kind(), ErrorKind::Timeout);
     assert!(error.is_timeout());
 }
@@ -336,7 +515,14 @@ async fn base_url_with_a_path_prefix() {
         .bearer_token(TOKEN)
         .build()
         .expect("client");
-    client.get_customer_users(CUSTOMER).send().await.expect("page");
+    client
+        .get_customer_users(CUSTOMER)
+        .send()
+        .await
+        .expect("page");
     let received = server.received_requests().await.expect("recording");
-    assert_eq!(received[0].url.path(), format!("/proxy/v1/customers/{CUSTOMER}/users"));
+    assert_eq!(
+        received[0].url.path(),
+        format!("/proxy/v1/customers/{CUSTOMER}/users")
+    );
 }

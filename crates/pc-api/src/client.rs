@@ -189,17 +189,29 @@ impl ClientBuilder {
 
     /// Checks the settings and builds the client.
     pub fn build(self) -> Result<Client, Error> {
-        let base_url = parse_base_url(self.base_url.as_deref().unwrap_or(crate::generated::DEFAULT_BASE_URL))?;
-        let token = self.token.ok_or_else(|| Error::config("no bearer token: call `bearer_token` on the builder"))?;
+        let base_url = parse_base_url(
+            self.base_url
+                .as_deref()
+                .unwrap_or(crate::generated::DEFAULT_BASE_URL),
+        )?;
+        let token = self
+            .token
+            .ok_or_else(|| Error::config("no bearer token: call `bearer_token` on the builder"))?;
         if token.is_empty() {
             return Err(Error::config("the bearer token is empty"));
         }
-        if reqwest::header::HeaderValue::from_str(&format!("Bearer {}", token.expose_secret())).is_err() {
-            return Err(Error::config("the bearer token contains characters not allowed in an HTTP header"));
+        if reqwest::header::HeaderValue::from_str(&format!("Bearer {}", token.expose_secret()))
+            .is_err()
+        {
+            return Err(Error::config(
+                "the bearer token contains characters not allowed in an HTTP header",
+            ));
         }
         let locale = self.locale.unwrap_or_else(|| DEFAULT_LOCALE.to_owned());
         if locale.is_empty() || reqwest::header::HeaderValue::from_str(&locale).is_err() {
-            return Err(Error::config(format!("the locale {locale:?} is not a valid X-Locale header value")));
+            return Err(Error::config(format!(
+                "the locale {locale:?} is not a valid X-Locale header value"
+            )));
         }
         let http = match self.http {
             Some(http) => http,
@@ -208,7 +220,9 @@ impl ClientBuilder {
                 .redirect(reqwest::redirect::Policy::none())
                 .user_agent(concat!("pc-api/", env!("CARGO_PKG_VERSION")))
                 .build()
-                .map_err(|e| Error::config("the HTTP client could not be created").with_source(e))?,
+                .map_err(|e| {
+                    Error::config("the HTTP client could not be created").with_source(e)
+                })?,
         };
         Ok(Client {
             inner: Arc::new(ClientInner {
@@ -217,7 +231,9 @@ impl ClientBuilder {
                 token,
                 locale,
                 timeout: self.timeout.unwrap_or(DEFAULT_TIMEOUT),
-                max_response_bytes: self.max_response_bytes.unwrap_or(DEFAULT_MAX_RESPONSE_BYTES),
+                max_response_bytes: self
+                    .max_response_bytes
+                    .unwrap_or(DEFAULT_MAX_RESPONSE_BYTES),
             }),
         })
     }
@@ -258,18 +274,30 @@ mod tests {
 
     #[test]
     fn base_urls() {
-        check("https://api.partnercenter.microsoft.com", Ok("https://api.partnercenter.microsoft.com"));
+        check(
+            "https://api.partnercenter.microsoft.com",
+            Ok("https://api.partnercenter.microsoft.com"),
+        );
         check("http://127.0.0.1:8080/", Ok("http://127.0.0.1:8080"));
-        check("http://127.0.0.1:8080/prefix/", Ok("http://127.0.0.1:8080/prefix"));
+        check(
+            "http://127.0.0.1:8080/prefix/",
+            Ok("http://127.0.0.1:8080/prefix"),
+        );
         check("ftp://example.com", Err("must use http or https"));
         check("not a url", Err("is not a URL"));
-        check("https://user:pw@example.com", Err("must not contain credentials"));
+        check(
+            "https://user:pw@example.com",
+            Err("must not contain credentials"),
+        );
         check("https://example.com/?a=b", Err("must not have a query"));
     }
 
     #[test]
     fn debug_hides_the_token() {
-        let client = Client::builder().bearer_token("super-secret-token").build().expect("client");
+        let client = Client::builder()
+            .bearer_token("super-secret-token")
+            .build()
+            .expect("client");
         let debug = format!("{client:?}");
         assert!(!debug.contains("super-secret-token"), "{debug}");
         let builder = format!("{:?}", Client::builder().bearer_token("super-secret-token"));
@@ -280,7 +308,10 @@ mod tests {
     fn token_is_required_and_must_fit_a_header() {
         let missing = Client::builder().build().expect_err("no token");
         assert!(missing.to_string().contains("no bearer token"));
-        let bad = Client::builder().bearer_token("a\r\nX-Evil: 1").build().expect_err("bad token");
+        let bad = Client::builder()
+            .bearer_token("a\r\nX-Evil: 1")
+            .build()
+            .expect_err("bad token");
         assert!(!bad.to_string().contains("X-Evil"), "{bad}");
     }
 }

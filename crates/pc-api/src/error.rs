@@ -102,7 +102,10 @@ impl Error {
         self
     }
 
-    pub(crate) fn with_source(mut self, source: impl std::error::Error + Send + Sync + 'static) -> Self {
+    pub(crate) fn with_source(
+        mut self,
+        source: impl std::error::Error + Send + Sync + 'static,
+    ) -> Self {
         self.inner.source = Some(Box::new(source));
         self
     }
@@ -195,8 +198,12 @@ impl fmt::Display for Error {
                 next = cause.source();
             }
         }
-        if let (Some(request_id), Some(correlation_id)) = (&inner.request_id, &inner.correlation_id) {
-            write!(f, " (MS-RequestId: {request_id}, MS-CorrelationId: {correlation_id})")?;
+        if let (Some(request_id), Some(correlation_id)) = (&inner.request_id, &inner.correlation_id)
+        {
+            write!(
+                f,
+                " (MS-RequestId: {request_id}, MS-CorrelationId: {correlation_id})"
+            )?;
         }
         Ok(())
     }
@@ -246,7 +253,10 @@ impl fmt::Debug for Error {
 
 impl std::error::Error for Error {
     fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
-        self.inner.source.as_deref().map(|s| s as &(dyn std::error::Error + 'static))
+        self.inner
+            .source
+            .as_deref()
+            .map(|s| s as &(dyn std::error::Error + 'static))
     }
 }
 
@@ -260,8 +270,16 @@ pub struct ParseEnumError {
 }
 
 impl ParseEnumError {
-    pub(crate) fn new(type_name: &'static str, value: &str, expected: &'static [&'static str]) -> Self {
-        ParseEnumError { type_name, value: value.to_owned(), expected }
+    pub(crate) fn new(
+        type_name: &'static str,
+        value: &str,
+        expected: &'static [&'static str],
+    ) -> Self {
+        ParseEnumError {
+            type_name,
+            value: value.to_owned(),
+            expected,
+        }
     }
 }
 

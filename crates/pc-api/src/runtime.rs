@@ -27,7 +27,13 @@ pub(crate) struct Request {
 
 impl Request {
     pub(crate) fn new(method: Method, operation_id: &'static str) -> Self {
-        Request { method, operation_id, path: String::new(), query: Vec::new(), headers: HeaderMap::new() }
+        Request {
+            method,
+            operation_id,
+            path: String::new(),
+            query: Vec::new(),
+            headers: HeaderMap::new(),
+        }
     }
 
     /// Appends a literal part of the path template.
@@ -62,14 +68,18 @@ impl Request {
     /// Sets a header whose value is a secret: it is marked sensitive and never
     /// appears in error messages.
     pub(crate) fn secret_header(&mut self, name: &str, value: &Secret) -> Result<(), Error> {
-        let mut value = HeaderValue::from_str(value.expose_secret())
-            .map_err(|_| self.invalid(format!("header `{name}` contains characters not allowed in an HTTP header value")))?;
+        let mut value = HeaderValue::from_str(value.expose_secret()).map_err(|_| {
+            self.invalid(format!(
+                "header `{name}` contains characters not allowed in an HTTP header value"
+            ))
+        })?;
         value.set_sensitive(true);
         self.insert_header(name, value)
     }
 
     fn insert_header(&mut self, name: &str, value: HeaderValue) -> Result<(), Error> {
-        let name = HeaderName::from_bytes(name.as_bytes()).map_err(|_| self.invalid(format!("`{name}` is not a valid header name")))?;
+        let name = HeaderName::from_bytes(name.as_bytes())
+            .map_err(|_| self.invalid(format!("`{name}` is not a valid header name")))?;
         self.headers.insert(name, value);
         Ok(())
     }
@@ -94,7 +104,10 @@ impl Client {
                 .with_operation(operation_id)
                 .with_ids(&ids.0, &ids.1)
                 .with_response(status, headers)
-                .with_message(format!("the body is not a valid `{}`", short_type_name::<T>()))
+                .with_message(format!(
+                    "the body is not a valid `{}`",
+                    short_type_name::<T>()
+                ))
                 .with_source(e)),
         }
     }
@@ -122,21 +135,41 @@ impl Client {
         let operation_id = request.operation_id;
         let request_id = header_or_new(&mut request.headers, REQUEST_ID);
         let correlation_id = header_or_new(&mut request.headers, CORRELATION_ID);
-        let fail = |kind: ErrorKind| Error::new(kind).with_operation(operation_id).with_ids(&request_id, &correlation_id);
+        let fail = |kind: ErrorKind| {
+            Error::new(kind)
+                .with_operation(operation_id)
+                .with_ids(&request_id, &correlation_id)
+        };
         if !request.headers.contains_key(LOCALE) {
-            let locale = HeaderValue::from_str(&inner.locale).map_err(|_| fail(ErrorKind::Config).with_message("invalid locale"))?;
+            let locale = HeaderValue::from_str(&inner.locale)
+                .map_err(|_| fail(ErrorKind::Config).with_message("invalid locale"))?;
             request.headers.insert(LOCALE, locale);
         }
-        request.headers.insert(reqwest::header::ACCEPT, HeaderValue::from_static("application/json"));
-        let mut authorization = HeaderValue::from_str(&format!("Bearer {}", inner.token.expose_secret()))
-            .map_err(|_| fail(ErrorKind::Config).with_message("the bearer token is not a valid header value"))?;
+        request.headers.insert(
+            reqwest::header::ACCEPT,
+            HeaderValue::from_static("application/json"),
+        );
+        let mut authorization = HeaderValue::from_str(&format!(
+            "Bearer {}",
+            inner.token.expose_secret()
+        ))
+        .map_err(|_| {
+            fail(ErrorKind::Config).with_message("the bearer token is not a valid header value")
+        })?;
         authorization.set_sensitive(true);
-        request.headers.insert(reqwest::header::AUTHORIZATION, authorization);
+        request
+            .headers
+            .insert(reqwest::header::AUTHORIZATION, authorization);
 
-        let mut url = reqwest::Url::parse(&format!("{}{}", inner.base_url, request.path))
-            .map_err(|e| fail(ErrorKind::InvalidRequest).with_message("the request URL is invalid").with_source(e))?;
+        let mut url =
+            reqwest::Url::parse(&format!("{}{}", inner.base_url, request.path)).map_err(|e| {
+                fail(ErrorKind::InvalidRequest)
+                    .with_message("the request URL is invalid")
+                    .with_source(e)
+            })?;
         if !request.query.is_empty() {
-            url.query_pairs_mut().extend_pairs(request.query.iter().map(|(k, v)| (*k, v.as_str())));
+            url.query_pairs_mut()
+                .extend_pairs(request.query.iter().map(|(k, v)| (*k, v.as_str())));
         }
 
         let response = inner
@@ -151,10 +184,16 @@ impl Client {
         let headers = response.headers().clone();
         let body = read_body(response, inner.max_response_bytes)
             .await
-            .map_err(|e| e.with_operation(operation_id).with_ids(&request_id, &correlation_id).with_response(status, headers.clone()))?;
+            .map_err(|e| {
+                e.with_operation(operation_id)
+                    .with_ids(&request_id, &correlation_id)
+                    .with_response(status, headers.clone())
+            })?;
         if !status.is_success() {
             let decoded = decode_error(status.as_u16(), &body);
-            return Err(fail(ErrorKind::Status).with_response(status, headers).with_body(decoded));
+            return Err(fail(ErrorKind::Status)
+                .with_response(status, headers)
+                .with_body(decoded));
         }
         Ok((status, headers, body, (request_id, correlation_id)))
     }
@@ -173,18 +212,30 @@ fn header_or_new(headers: &mut HeaderMap, name: &'static str) -> String {
 }
 
 fn transport_kind(error: &reqwest::Error) -> ErrorKind {
-    if error.is_timeout() { ErrorKind::Timeout } else { ErrorKind::Transport }
+    if error.is_timeout() {
+        ErrorKind::Timeout
+    } else {
+        ErrorKind::Transport
+    }
 }
 
 /// Reads the body, refusing more than `limit` bytes.
 async fn read_body(mut response: reqwest::Response, limit: usize) -> Result<Vec<u8>, Error> {
-    let too_large = || Error::new(ErrorKind::BodyTooLarge).with_message(format!("the limit is {limit} bytes (see `ClientBuilder::max_response_bytes`)"));
+    let too_large = || {
+        Error::new(ErrorKind::BodyTooLarge).with_message(format!(
+            "the limit is {limit} bytes (see `ClientBuilder::max_response_bytes`)"
+        ))
+    };
     let declared = response.content_length();
     if declared.is_some_and(|len| len > limit as u64) {
         return Err(too_large());
     }
     let mut body = Vec::with_capacity(declared.map_or(8 * 1024, |len| len as usize));
-    while let Some(chunk) = response.chunk().await.map_err(|e| Error::new(transport_kind(&e)).with_message("reading the body failed").with_source(e))? {
+    while let Some(chunk) = response.chunk().await.map_err(|e| {
+        Error::new(transport_kind(&e))
+            .with_message("reading the body failed")
+            .with_source(e)
+    })? {
         if body.len() + chunk.len() > limit {
             return Err(too_large());
         }
@@ -205,7 +256,10 @@ fn short_type_name<T>() -> &'static str {
 }
 
 /// Decodes an error body as `T`, falling back to its text.
-pub(crate) fn decode_error_body<T: DeserializeOwned>(body: &[u8], wrap: fn(T) -> ErrorBody) -> ErrorBody {
+pub(crate) fn decode_error_body<T: DeserializeOwned>(
+    body: &[u8],
+    wrap: fn(T) -> ErrorBody,
+) -> ErrorBody {
     let json = strip_bom(body);
     if json.iter().all(u8::is_ascii_whitespace) {
         return ErrorBody::Empty;
@@ -251,7 +305,11 @@ pub(crate) mod de {
     where
         D: Deserializer<'de>,
     {
-        deserializer.deserialize_str(OpenEnum { known, unknown, marker: PhantomData })
+        deserializer.deserialize_str(OpenEnum {
+            known,
+            unknown,
+            marker: PhantomData,
+        })
     }
 
     struct OpenEnum<T> {
@@ -289,7 +347,11 @@ pub(crate) mod de {
     where
         D: Deserializer<'de>,
     {
-        deserializer.deserialize_str(ClosedEnum { known, name, values })
+        deserializer.deserialize_str(ClosedEnum {
+            known,
+            name,
+            values,
+        })
     }
 
     struct ClosedEnum<T> {
@@ -334,15 +396,28 @@ mod tests {
     fn path_of(value: &str) -> Result<String, String> {
         let mut request = Request::new(Method::GET, "op");
         request.push_path("/v1/customers/");
-        request.push_path_param("customer_id", value).map_err(|e| e.to_string())?;
+        request
+            .push_path_param("customer_id", value)
+            .map_err(|e| e.to_string())?;
         Ok(request.path)
     }
 
     #[test]
     fn path_params_are_one_segment() {
         assert_eq!(path_of("a/b").as_deref(), Ok("/v1/customers/a%2Fb"));
-        assert_eq!(path_of("a b?c#d%").as_deref(), Ok("/v1/customers/a%20b%3Fc%23d%25"));
-        assert!(path_of("").unwrap_err().contains("must not be empty"));
-        assert!(path_of("..").unwrap_err().contains("must not be `.` or `..`"));
+        assert_eq!(
+            path_of("a b?c#d%").as_deref(),
+            Ok("/v1/customers/a%20b%3Fc%23d%25")
+        );
+        assert!(
+            path_of("")
+                .expect_err("empty")
+                .contains("must not be empty")
+        );
+        assert!(
+            path_of("..")
+                .expect_err("dots")
+                .contains("must not be `.` or `..`")
+        );
     }
 }

@@ -60,7 +60,9 @@ impl fmt::Display for Timestamp {
 
 impl From<&str> for Timestamp {
     fn from(raw: &str) -> Self {
-        Timestamp { raw: raw.to_owned() }
+        Timestamp {
+            raw: raw.to_owned(),
+        }
     }
 }
 
@@ -73,7 +75,9 @@ impl From<String> for Timestamp {
 impl From<DateTime<Utc>> for Timestamp {
     /// Formats as RFC 3339 in UTC with `Z`, with as many fractional digits as needed.
     fn from(time: DateTime<Utc>) -> Self {
-        Timestamp { raw: time.to_rfc3339_opts(SecondsFormat::AutoSi, true) }
+        Timestamp {
+            raw: time.to_rfc3339_opts(SecondsFormat::AutoSi, true),
+        }
     }
 }
 
@@ -131,7 +135,10 @@ impl<'de> serde::de::Visitor<'de> for TimestampVisitor {
     }
 
     fn visit_map<A: serde::de::MapAccess<'de>>(self, mut map: A) -> Result<Timestamp, A::Error> {
-        while map.next_entry::<serde::de::IgnoredAny, serde::de::IgnoredAny>()?.is_some() {}
+        while map
+            .next_entry::<serde::de::IgnoredAny, serde::de::IgnoredAny>()?
+            .is_some()
+        {}
         Ok(Timestamp::from(""))
     }
 }
@@ -141,28 +148,42 @@ mod tests {
     use super::*;
 
     fn check(raw: &str, expected: Option<&str>) {
-        let parsed = Timestamp::from(raw).to_utc().map(|t| t.to_rfc3339_opts(SecondsFormat::Nanos, true));
+        let parsed = Timestamp::from(raw)
+            .to_utc()
+            .map(|t| t.to_rfc3339_opts(SecondsFormat::Nanos, true));
         assert_eq!(parsed.as_deref(), expected, "{raw}");
     }
 
     #[test]
     fn no_fraction() {
-        check("2017-01-20T00:33:34Z", Some("2017-01-20T00:33:34.000000000Z"));
+        check(
+            "2017-01-20T00:33:34Z",
+            Some("2017-01-20T00:33:34.000000000Z"),
+        );
     }
 
     #[test]
     fn seven_fractional_digits() {
-        check("2020-09-02T23:26:19.7753934Z", Some("2020-09-02T23:26:19.775393400Z"));
+        check(
+            "2020-09-02T23:26:19.7753934Z",
+            Some("2020-09-02T23:26:19.775393400Z"),
+        );
     }
 
     #[test]
     fn offset() {
-        check("2020-09-02T23:26:19.1+02:00", Some("2020-09-02T21:26:19.100000000Z"));
+        check(
+            "2020-09-02T23:26:19.1+02:00",
+            Some("2020-09-02T21:26:19.100000000Z"),
+        );
     }
 
     #[test]
     fn no_offset_is_utc() {
-        check("2020-09-02T23:26:19.12", Some("2020-09-02T23:26:19.120000000Z"));
+        check(
+            "2020-09-02T23:26:19.12",
+            Some("2020-09-02T23:26:19.120000000Z"),
+        );
     }
 
     #[test]

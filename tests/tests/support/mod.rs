@@ -27,7 +27,10 @@ pub fn fixture(name: &str) -> String {
 /// A mock server on 127.0.0.1 that answers every request with `response`.
 pub async fn serve(response: ResponseTemplate) -> MockServer {
     let server = MockServer::start().await;
-    Mock::given(any()).respond_with(response).mount(&server).await;
+    Mock::given(any())
+        .respond_with(response)
+        .mount(&server)
+        .await;
     server
 }
 
@@ -58,7 +61,12 @@ pub async fn requests(server: &MockServer) -> String {
             .headers
             .iter()
             .filter(|(name, _)| name.as_str() != "host")
-            .map(|(name, value)| (name.to_string(), String::from_utf8_lossy(value.as_bytes()).into_owned()))
+            .map(|(name, value)| {
+                (
+                    name.to_string(),
+                    String::from_utf8_lossy(value.as_bytes()).into_owned(),
+                )
+            })
             .collect();
         headers.sort();
         for (name, value) in headers {
@@ -73,7 +81,10 @@ pub async fn requests(server: &MockServer) -> String {
 /// version in the user agent, which change from run to run or release to release.
 pub fn redactions() -> insta::Settings {
     let mut settings = insta::Settings::clone_current();
-    settings.add_filter(r"[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}", "[uuid]");
+    settings.add_filter(
+        r"[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}",
+        "[uuid]",
+    );
     settings.add_filter(r"pc-api/\d+\.\d+\.\d+", "pc-api/[version]");
     settings.set_prepend_module_to_snapshot(false);
     settings

@@ -38,7 +38,9 @@ pub(crate) fn emit_mod(api: &Api) -> TokenStream {
 
 /// The tokens of `client.rs`.
 pub(crate) fn emit(api: &Api) -> TokenStream {
-    let doc = inner_doc_attr("The operations of the API: a method on [`Client`](crate::Client) per operation, each returning a request builder from [`builder`].");
+    let doc = inner_doc_attr(
+        "The operations of the API: a method on [`Client`](crate::Client) per operation, each returning a request builder from [`builder`].",
+    );
     let methods = api.operations.iter().map(emit_method);
     let builders = api.operations.iter().map(emit_builder);
     let error_body = emit_error_body(api);
@@ -61,13 +63,22 @@ pub(crate) fn emit(api: &Api) -> TokenStream {
 fn emit_error_body(api: &Api) -> TokenStream {
     let variants = api.error_bodies.iter().map(|body| {
         let ident = type_ident(&body.name);
-        let doc = format!(" A [`{0}`](crate::types::{0}), as the spec declares for the status.", body.name);
+        let doc = format!(
+            " A [`{0}`](crate::types::{0}), as the spec declares for the status.",
+            body.name
+        );
         quote!(#[doc = #doc] #ident(crate::types::#ident),)
     });
     let accessors = api.error_bodies.iter().map(|body| {
         let ident = type_ident(&body.name);
-        let method = field_ident(&format!("as_{}", super::names::snake(&body.name).unwrap_or_default()));
-        let doc = format!(" The body, when it is a [`{0}`](crate::types::{0}).", body.name);
+        let method = field_ident(&format!(
+            "as_{}",
+            super::names::snake(&body.name).unwrap_or_default()
+        ));
+        let doc = format!(
+            " The body, when it is a [`{0}`](crate::types::{0}).",
+            body.name
+        );
         quote! {
             #[doc = #doc]
             pub fn #method(&self) -> ::std::option::Option<&crate::types::#ident> {
@@ -144,8 +155,14 @@ fn args_of(op: &Operation) -> Vec<&Param> {
 fn setter_type(param: &Param) -> (TokenStream, TokenStream) {
     let prefix = quote!(crate::types::);
     match &param.ty {
-        TypeRef::String => (quote!(impl ::std::convert::Into<::std::string::String>), quote!(value.into())),
-        TypeRef::Secret => (quote!(impl ::std::convert::Into<crate::Secret>), quote!(value.into())),
+        TypeRef::String => (
+            quote!(impl ::std::convert::Into<::std::string::String>),
+            quote!(value.into()),
+        ),
+        TypeRef::Secret => (
+            quote!(impl ::std::convert::Into<crate::Secret>),
+            quote!(value.into()),
+        ),
         other => (type_tokens(other, &prefix), quote!(value)),
     }
 }
@@ -160,7 +177,10 @@ fn example_value(param: &Param) -> String {
         TypeRef::I32 | TypeRef::I64 => "1".to_owned(),
         TypeRef::F32 | TypeRef::F64 => "1.0".to_owned(),
         TypeRef::Bool => "true".to_owned(),
-        TypeRef::Named(name) => format!("\"{}\".parse::<{CRATE}::types::{name}>().unwrap()", param.name),
+        TypeRef::Named(name) => format!(
+            "\"{}\".parse::<{CRATE}::types::{name}>().unwrap()",
+            param.name
+        ),
         _ => "Default::default()".to_owned(),
     }
 }
@@ -177,12 +197,19 @@ fn emit_method(op: &Operation) -> TokenStream {
         doc.push_str(description.trim());
         doc.push_str("\n\n");
     }
-    doc.push_str(&format!("`{} {}` (operation `{}`).", op.http_method, op.path, op.id));
+    doc.push_str(&format!(
+        "`{} {}` (operation `{}`).",
+        op.http_method, op.path, op.id
+    ));
     let args = args_of(op);
     if !args.is_empty() {
         doc.push_str("\n\nArguments:");
         for p in &args {
-            doc.push_str(&format!("\n- `{}`: {}", p.name, first_sentence(p.doc.as_deref().unwrap_or(&p.wire))));
+            doc.push_str(&format!(
+                "\n- `{}`: {}",
+                p.name,
+                first_sentence(p.doc.as_deref().unwrap_or(&p.wire))
+            ));
         }
     }
     let example_args: Vec<String> = args.iter().map(|p| example_value(p)).collect();
@@ -192,7 +219,9 @@ fn emit_method(op: &Operation) -> TokenStream {
         example_args.join(", ")
     ));
     let doc = doc_attr(&doc);
-    let deprecated = op.deprecated.then(|| quote!(#[deprecated = "deprecated in the spec"]));
+    let deprecated = op
+        .deprecated
+        .then(|| quote!(#[deprecated = "deprecated in the spec"]));
     let params = args.iter().map(|p| {
         let ident = field_ident(&p.name);
         let (ty, _) = setter_type(p);
@@ -218,7 +247,9 @@ fn rename_value(convert: TokenStream, ident: &proc_macro2::Ident) -> TokenStream
     convert
         .into_iter()
         .map(|tt| match tt {
-            proc_macro2::TokenTree::Ident(i) if i == "value" => proc_macro2::TokenTree::Ident(ident.clone()),
+            proc_macro2::TokenTree::Ident(i) if i == "value" => {
+                proc_macro2::TokenTree::Ident(ident.clone())
+            }
             other => other,
         })
         .collect()
@@ -236,7 +267,10 @@ fn emit_builder(op: &Operation) -> TokenStream {
     let builder = type_ident(&op.builder_name);
     let method = &op.method_name;
     let operation_id = &op.id;
-    let struct_doc = format!(" The request of [`Client::{method}`](crate::Client::{method}): set optional parameters, then [`send`]({}::send).", op.builder_name);
+    let struct_doc = format!(
+        " The request of [`Client::{method}`](crate::Client::{method}): set optional parameters, then [`send`]({}::send).",
+        op.builder_name
+    );
     let fields = op.params.iter().map(|p| {
         let ident = field_ident(&p.name);
         let ty = stored_type(p);
@@ -289,36 +323,50 @@ fn emit_builder(op: &Operation) -> TokenStream {
             let ident = field_ident(&p.name);
             let wire = &p.wire;
             match p.ty {
-                TypeRef::String => quote!(request.push_path_param(#wire, &#ident)?;),
+                TypeRef::String => quote!(request.push_path_param(#wire, #ident)?;),
                 _ => quote!(request.push_path_param(#wire, &#ident.to_string())?;),
             }
         }
     });
-    let param_steps = op.params.iter().filter(|p| p.location != Location::Path).map(|p| {
-        let ident = field_ident(&p.name);
-        let wire = &p.wire;
-        let call = match (p.location, &p.ty) {
-            (Location::Query, TypeRef::Secret) => quote!(request.secret_query(#wire, value);),
-            (Location::Query, TypeRef::String) => quote!(request.query(#wire, value.as_str());),
-            (Location::Query, _) => quote!(request.query(#wire, &value.to_string());),
-            (Location::Header, TypeRef::Secret) => quote!(request.secret_header(#wire, value)?;),
-            (Location::Header, TypeRef::String) => quote!(request.header(#wire, value.as_str())?;),
-            (Location::Header, _) => quote!(request.header(#wire, &value.to_string())?;),
-            (Location::Path, _) => quote!(),
-        };
-        if p.required {
-            quote!({ let value = &#ident; #call })
-        } else {
-            quote!(if let ::std::option::Option::Some(value) = &#ident { #call })
-        }
-    });
+    let param_steps = op
+        .params
+        .iter()
+        .filter(|p| p.location != Location::Path)
+        .map(|p| {
+            let ident = field_ident(&p.name);
+            let wire = &p.wire;
+            let call = match (p.location, &p.ty) {
+                (Location::Query, TypeRef::Secret) => quote!(request.secret_query(#wire, value);),
+                (Location::Query, TypeRef::String) => quote!(request.query(#wire, value.as_str());),
+                (Location::Query, _) => quote!(request.query(#wire, &value.to_string());),
+                (Location::Header, TypeRef::Secret) => {
+                    quote!(request.secret_header(#wire, value)?;)
+                }
+                (Location::Header, TypeRef::String) => {
+                    quote!(request.header(#wire, value.as_str())?;)
+                }
+                (Location::Header, _) => quote!(request.header(#wire, &value.to_string())?;),
+                (Location::Path, _) => quote!(),
+            };
+            if p.required {
+                quote!({ let value = #ident; #call })
+            } else {
+                quote!(if let ::std::option::Option::Some(value) = #ident { #call })
+            }
+        });
     let http_method = format_ident!("{}", op.http_method);
     let (result_ty, execute) = match &op.success.body {
         Some(ty) => {
             let ty = type_tokens(ty, &quote!(crate::types::));
-            (ty, quote!(client.execute_json(request, Self::decode_error).await))
+            (
+                ty,
+                quote!(client.execute_json(request, Self::decode_error).await),
+            )
         }
-        None => (quote!(()), quote!(client.execute_empty(request, Self::decode_error).await)),
+        None => (
+            quote!(()),
+            quote!(client.execute_empty(request, Self::decode_error).await),
+        ),
     };
     let statuses: Vec<String> = op
         .success

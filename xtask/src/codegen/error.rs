@@ -77,8 +77,16 @@ impl SpecError {
 impl fmt::Display for SpecError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self.line {
-            Some(line) => write!(f, "error: {}:{line}: at {}: {}", self.file, self.pointer, self.message),
-            None => write!(f, "error: {}: at {}: {}", self.file, self.pointer, self.message),
+            Some(line) => write!(
+                f,
+                "error: {}:{line}: at {}: {}",
+                self.file, self.pointer, self.message
+            ),
+            None => write!(
+                f,
+                "error: {}: at {}: {}",
+                self.file, self.pointer, self.message
+            ),
         }
     }
 }

@@ -52,7 +52,10 @@ pub(crate) enum ModelKind {
     /// An object with known properties.
     Struct { fields: Vec<Field> },
     /// A string enum. Open enums keep unknown values in `unknown`.
-    Enum { variants: Vec<Variant>, unknown: Option<String> },
+    Enum {
+        variants: Vec<Variant>,
+        unknown: Option<String>,
+    },
     /// A `oneOf` of scalar types, decoded as whichever matches first.
     OneOf { variants: Vec<(String, TypeRef)> },
     /// Another name for a type (a top-level array, map or scalar schema).
@@ -158,7 +161,12 @@ const BUILDER_METHODS: &[&str] = &["send", "stream", "pages", "client"];
 
 /// Lowers the document into the IR, or every error found.
 pub(crate) fn lower(document: &Document) -> Result<Api, SpecErrors> {
-    let mut ctx = Lowering { document, models: Vec::new(), model_names: BTreeMap::new(), errors: Vec::new() };
+    let mut ctx = Lowering {
+        document,
+        models: Vec::new(),
+        model_names: BTreeMap::new(),
+        errors: Vec::new(),
+    };
     ctx.register_components();
     ctx.check_security();
     let base_url = ctx.base_url();
@@ -167,12 +175,12 @@ pub(crate) fn lower(document: &Document) -> Result<Api, SpecErrors> {
     let mut error_bodies: Vec<ErrorBodyModel> = Vec::new();
     for op in &operations {
         for case in &op.errors {
-            if let Some(body) = &case.body {
-                if !error_bodies.iter().any(|b| &b.name == body) {
-                    match ctx.error_body_model(body) {
-                        Ok(model) => error_bodies.push(model),
-                        Err(e) => ctx.errors.push(e),
-                    }
+            if let Some(body) = &case.body
+                && !error_bodies.iter().any(|b| &b.name == body)
+            {
+                match ctx.error_body_model(body) {
+                    Ok(model) => error_bodies.push(model),
+                    Err(e) => ctx.errors.push(e),
                 }
             }
         }
@@ -206,7 +214,9 @@ impl<'a> Lowering<'a> {
     /// Reserves a Rust name for every component schema first, so that `$ref`s
     /// resolve whatever the order and inline names cannot steal them.
     fn register_components(&mut self) {
-        let Some(components) = self.components() else { return };
+        let Some(components) = self.components() else {
+            return;
+        };
         let names: Vec<String> = components.schemas.keys().cloned().collect();
         for key in names {
             let at = format!("#/components/schemas/{}", escape(&key));
@@ -223,12 +233,22 @@ impl<'a> Lowering<'a> {
 
     fn reserve(&mut self, name: &str, at: &str) -> Result<(), SpecError> {
         if names::RESERVED_TYPE_NAMES.contains(&name) {
-            return Err(SpecError::at(at, format!("the type name `{name}` is reserved by the generated crate; rename the schema")));
+            return Err(SpecError::at(
+                at,
+                format!(
+                    "the type name `{name}` is reserved by the generated crate; rename the schema"
+                ),
+            ));
         }
-        if let Some(previous) = self.model_names.get(name) {
-            if previous != at {
-                return Err(SpecError::at(at, format!("the Rust type name `{name}` is already taken by the schema at {previous}; rename one of them")));
-            }
+        if let Some(previous) = self.model_names.get(name)
+            && previous != at
+        {
+            return Err(SpecError::at(
+                at,
+                format!(
+                    "the Rust type name `{name}` is already taken by the schema at {previous}; rename one of them"
+                ),
+            ));
         }
         self.model_names.insert(name.to_owned(), at.to_owned());
         Ok(())
@@ -238,33 +258,82 @@ impl<'a> Lowering<'a> {
     fn error_body_model(&self, name: &str) -> Result<ErrorBodyModel, SpecError> {
         let at = self.model_names.get(name).cloned().unwrap_or_default();
         if name == "Empty" || name == "Text" {
-            return Err(SpecError::at(&at, format!("`{name}` is used as an error body, where the name is reserved for `ErrorBody::{name}`; rename the schema")));
+            return Err(SpecError::at(
+                &at,
+                format!(
+                    "`{name}` is used as an error body, where the name is reserved for `ErrorBody::{name}`; rename the schema"
+                ),
+            ));
         }
-        let Some(Model { kind: ModelKind::Struct { fields }, .. }) = self.models.iter().find(|m| m.name == name) else {
-            return Err(SpecError::at(&at, "an error body must be an object with properties"));
+        let Some(Model {
+            kind: ModelKind::Struct { fields },
+            ..
+        }) = self.models.iter().find(|m| m.name == name)
+        else {
+            return Err(SpecError::at(
+                &at,
+                "an error body must be an object with properties",
+            ));
         };
-        let schema = self.components().and_then(|c| c.schemas.iter().find(|(k, _)| component_type_name(k).ok().as_deref() == Some(name)));
+        let schema = self.components().and_then(|c| {
+            c.schemas
+                .iter()
+                .find(|(k, _)| component_type_name(k).ok().as_deref() == Some(name))
+        });
         let extensions = match schema {
             Some((_, ReferenceOr::Item(schema))) => &schema.schema_data.extensions,
-            _ => return Err(SpecError::at(&at, "an error body must be a schema of components.schemas")),
-        };
-        let field = |key: &str, displayable: &dyn Fn(&TypeRef) -> bool| -> Result<Option<ErrorField>, SpecError> {
-            let Some(value) = extensions.get(key) else { return Ok(None) };
-            let ext_at = format!("{at}/{key}");
-            let wire = value.as_str().ok_or_else(|| SpecError::at(&ext_at, format!("`{key}` must name a property of the schema")))?;
-            let field = fields.iter().find(|f| f.wire == wire).ok_or_else(|| SpecError::at(&ext_at, format!("`{key}` names `{wire}`, which is not a property of the schema")))?;
-            if !displayable(&field.ty) {
-                return Err(SpecError::at(&ext_at, format!("`{key}` names `{wire}`, whose type cannot be shown in an error message; use a string, an integer or a `oneOf` of scalars")));
+            _ => {
+                return Err(SpecError::at(
+                    &at,
+                    "an error body must be a schema of components.schemas",
+                ));
             }
-            Ok(Some(ErrorField { name: field.name.clone(), optional: !field.required || field.nullable }))
+        };
+        let field = |key: &str,
+                     displayable: &dyn Fn(&TypeRef) -> bool|
+         -> Result<Option<ErrorField>, SpecError> {
+            let Some(value) = extensions.get(key) else {
+                return Ok(None);
+            };
+            let ext_at = format!("{at}/{key}");
+            let wire = value.as_str().ok_or_else(|| {
+                SpecError::at(
+                    &ext_at,
+                    format!("`{key}` must name a property of the schema"),
+                )
+            })?;
+            let field = fields.iter().find(|f| f.wire == wire).ok_or_else(|| {
+                SpecError::at(
+                    &ext_at,
+                    format!("`{key}` names `{wire}`, which is not a property of the schema"),
+                )
+            })?;
+            if !displayable(&field.ty) {
+                return Err(SpecError::at(
+                    &ext_at,
+                    format!(
+                        "`{key}` names `{wire}`, whose type cannot be shown in an error message; use a string, an integer or a `oneOf` of scalars"
+                    ),
+                ));
+            }
+            Ok(Some(ErrorField {
+                name: field.name.clone(),
+                optional: !field.required || field.nullable,
+            }))
         };
         let code = field("x-error-code", &|ty| match ty {
             TypeRef::String | TypeRef::I32 | TypeRef::I64 => true,
-            TypeRef::Named(n) => self.models.iter().any(|m| &m.name == n && matches!(m.kind, ModelKind::OneOf { .. } | ModelKind::Enum { .. })),
+            TypeRef::Named(n) => self.models.iter().any(|m| {
+                &m.name == n && matches!(m.kind, ModelKind::OneOf { .. } | ModelKind::Enum { .. })
+            }),
             _ => false,
         })?;
         let message = field("x-error-message", &|ty| *ty == TypeRef::String)?;
-        Ok(ErrorBodyModel { name: name.to_owned(), code, message })
+        Ok(ErrorBodyModel {
+            name: name.to_owned(),
+            code,
+            message,
+        })
     }
 
     fn check_security(&mut self) {
@@ -277,11 +346,19 @@ impl<'a> Lowering<'a> {
                 }
             }
         }
-        let known: BTreeSet<String> = self.components().map(|c| c.security_schemes.keys().cloned().collect()).unwrap_or_default();
+        let known: BTreeSet<String> = self
+            .components()
+            .map(|c| c.security_schemes.keys().cloned().collect())
+            .unwrap_or_default();
         for (i, requirement) in self.document.api.security.iter().flatten().enumerate() {
             for name in requirement.keys() {
                 if !known.contains(name) {
-                    self.errors.push(SpecError::at(&format!("#/security/{i}"), format!("security scheme `{name}` is not defined in components.securitySchemes")));
+                    self.errors.push(SpecError::at(
+                        &format!("#/security/{i}"),
+                        format!(
+                            "security scheme `{name}` is not defined in components.securitySchemes"
+                        ),
+                    ));
                 }
             }
         }
@@ -289,24 +366,42 @@ impl<'a> Lowering<'a> {
 
     fn base_url(&mut self) -> Option<String> {
         let Some(server) = self.document.api.servers.first() else {
-            self.errors.push(SpecError::at("#/servers", "the spec must list a server; `servers[0].url` is the client's default base URL"));
+            self.errors.push(SpecError::at(
+                "#/servers",
+                "the spec must list a server; `servers[0].url` is the client's default base URL",
+            ));
             return None;
         };
         let url = server.url.trim_end_matches('/');
         let absolute = url.starts_with("https://") || url.starts_with("http://");
-        if !absolute || url.contains('{') || !server.variables.as_ref().is_none_or(|v| v.is_empty()) {
-            self.errors.push(SpecError::at("#/servers/0/url", format!("server url `{}` must be an absolute http(s) URL without variables", server.url)));
+        if !absolute || url.contains('{') || !server.variables.as_ref().is_none_or(|v| v.is_empty())
+        {
+            self.errors.push(SpecError::at(
+                "#/servers/0/url",
+                format!(
+                    "server url `{}` must be an absolute http(s) URL without variables",
+                    server.url
+                ),
+            ));
             return None;
         }
         Some(url.to_owned())
     }
 
     fn lower_components(&mut self) {
-        let Some(components) = self.components() else { return };
-        let schemas: Vec<(String, ReferenceOr<Schema>)> = components.schemas.iter().map(|(k, v)| (k.clone(), v.clone())).collect();
+        let Some(components) = self.components() else {
+            return;
+        };
+        let schemas: Vec<(String, ReferenceOr<Schema>)> = components
+            .schemas
+            .iter()
+            .map(|(k, v)| (k.clone(), v.clone()))
+            .collect();
         for (key, schema) in schemas {
             let at = format!("#/components/schemas/{}", escape(&key));
-            let Ok(name) = component_type_name(&key) else { continue };
+            let Ok(name) = component_type_name(&key) else {
+                continue;
+            };
             let schema = match &schema {
                 ReferenceOr::Item(schema) => schema,
                 ReferenceOr::Reference { .. } => {
@@ -323,17 +418,29 @@ impl<'a> Lowering<'a> {
 
     /// Lowers a schema that becomes a named model.
     fn lower_model(&mut self, name: &str, schema: &Schema, at: &str) -> Result<Model, SpecError> {
-        let doc = schema.schema_data.description.clone().or_else(|| schema.schema_data.title.clone());
+        let doc = schema
+            .schema_data
+            .description
+            .clone()
+            .or_else(|| schema.schema_data.title.clone());
         let kind = match &schema.schema_kind {
-            SchemaKind::Type(Type::Object(object)) if !object.properties.is_empty() || object.additional_properties.is_none() => {
+            SchemaKind::Type(Type::Object(object))
+                if !object.properties.is_empty() || object.additional_properties.is_none() =>
+            {
                 if let Some(AdditionalProperties::Schema(_)) = &object.additional_properties {
-                    return Err(SpecError::at(at, "an object with both `properties` and an `additionalProperties` schema is not supported; use `additionalProperties: true` (unknown fields are always ignored) or a map without properties"));
+                    return Err(SpecError::at(
+                        at,
+                        "an object with both `properties` and an `additionalProperties` schema is not supported; use `additionalProperties: true` (unknown fields are always ignored) or a map without properties",
+                    ));
                 }
                 let mut fields = Vec::new();
                 let mut seen = BTreeMap::new();
                 for required in &object.required {
                     if !object.properties.contains_key(required) {
-                        return Err(SpecError::at(&format!("{at}/required"), format!("required property `{required}` is not in `properties`")));
+                        return Err(SpecError::at(
+                            &format!("{at}/required"),
+                            format!("required property `{required}` is not in `properties`"),
+                        ));
                     }
                 }
                 for (wire, prop) in &object.properties {
@@ -342,17 +449,35 @@ impl<'a> Lowering<'a> {
                         SpecError::at(&prop_at, format!("property `{wire}` has no usable Rust field name; property names need ASCII letters or digits"))
                     })?;
                     if let Some(other) = seen.insert(field_name.clone(), wire.clone()) {
-                        return Err(SpecError::at(&prop_at, format!("properties `{other}` and `{wire}` both become the Rust field `{field_name}`")));
+                        return Err(SpecError::at(
+                            &prop_at,
+                            format!(
+                                "properties `{other}` and `{wire}` both become the Rust field `{field_name}`"
+                            ),
+                        ));
                     }
                     let hint = format!("{name}{}", names::pascal(wire).unwrap_or_default());
                     let (ty, nullable, doc) = match prop {
-                        ReferenceOr::Reference { reference } => (self.named_ref(reference, &prop_at)?, false, None),
+                        ReferenceOr::Reference { reference } => {
+                            (self.named_ref(reference, &prop_at)?, false, None)
+                        }
                         ReferenceOr::Item(schema) => {
                             let ty = self.lower_type(schema, &prop_at, &hint)?;
-                            (ty, schema.schema_data.nullable, schema.schema_data.description.clone())
+                            (
+                                ty,
+                                schema.schema_data.nullable,
+                                schema.schema_data.description.clone(),
+                            )
                         }
                     };
-                    fields.push(Field { name: field_name, wire: wire.clone(), doc, ty, required: object.required.contains(wire), nullable });
+                    fields.push(Field {
+                        name: field_name,
+                        wire: wire.clone(),
+                        doc,
+                        ty,
+                        required: object.required.contains(wire),
+                        nullable,
+                    });
                 }
                 ModelKind::Struct { fields }
             }
@@ -360,13 +485,21 @@ impl<'a> Lowering<'a> {
                 let closed = match schema.schema_data.extensions.get("x-enum-closed") {
                     None => false,
                     Some(serde_json::Value::Bool(b)) => *b,
-                    Some(_) => return Err(SpecError::at(&format!("{at}/x-enum-closed"), "`x-enum-closed` must be `true` or `false`")),
+                    Some(_) => {
+                        return Err(SpecError::at(
+                            &format!("{at}/x-enum-closed"),
+                            "`x-enum-closed` must be `true` or `false`",
+                        ));
+                    }
                 };
                 let mut variants: Vec<Variant> = Vec::new();
                 for (i, value) in string.enumeration.iter().enumerate() {
                     let value_at = format!("{at}/enum/{i}");
                     let Some(value) = value else {
-                        return Err(SpecError::at(&value_at, "`null` is not supported as an enum value; use `nullable: true` on the property instead"));
+                        return Err(SpecError::at(
+                            &value_at,
+                            "`null` is not supported as an enum value; use `nullable: true` on the property instead",
+                        ));
                     };
                     let mut variant = names::pascal(value).ok_or_else(|| {
                         SpecError::at(&value_at, format!("enum value {value:?} has no letters or digits to name a Rust variant after"))
@@ -375,12 +508,29 @@ impl<'a> Lowering<'a> {
                         variant.insert(0, 'V');
                     }
                     if !names::is_valid_ident(&variant) || variant == "Self" {
-                        return Err(SpecError::at(&value_at, format!("enum value {value:?} does not make a valid Rust variant name (`{variant}`); enum values need ASCII letters or digits")));
+                        return Err(SpecError::at(
+                            &value_at,
+                            format!(
+                                "enum value {value:?} does not make a valid Rust variant name (`{variant}`); enum values need ASCII letters or digits"
+                            ),
+                        ));
                     }
-                    if let Some(other) = variants.iter().find(|v| v.name == variant || v.wire == *value) {
-                        return Err(SpecError::at(&value_at, format!("enum values {:?} and {value:?} both become the Rust variant `{variant}`", other.wire)));
+                    if let Some(other) = variants
+                        .iter()
+                        .find(|v| v.name == variant || v.wire == *value)
+                    {
+                        return Err(SpecError::at(
+                            &value_at,
+                            format!(
+                                "enum values {:?} and {value:?} both become the Rust variant `{variant}`",
+                                other.wire
+                            ),
+                        ));
                     }
-                    variants.push(Variant { name: variant, wire: value.clone() });
+                    variants.push(Variant {
+                        name: variant,
+                        wire: value.clone(),
+                    });
                 }
                 let unknown = (!closed).then(|| {
                     ["Unknown", "UnknownValue", "Unrecognized"]
@@ -391,27 +541,55 @@ impl<'a> Lowering<'a> {
                 });
                 ModelKind::Enum { variants, unknown }
             }
-            SchemaKind::OneOf { one_of } => ModelKind::OneOf { variants: self.lower_one_of(one_of, at)? },
+            SchemaKind::OneOf { one_of } => ModelKind::OneOf {
+                variants: self.lower_one_of(one_of, at)?,
+            },
             _ => ModelKind::Alias(self.lower_type(schema, at, name)?),
         };
-        Ok(Model { name: name.to_owned(), doc, kind })
+        Ok(Model {
+            name: name.to_owned(),
+            doc,
+            kind,
+        })
     }
 
-    fn lower_one_of(&mut self, one_of: &[ReferenceOr<Schema>], at: &str) -> Result<Vec<(String, TypeRef)>, SpecError> {
+    fn lower_one_of(
+        &mut self,
+        one_of: &[ReferenceOr<Schema>],
+        at: &str,
+    ) -> Result<Vec<(String, TypeRef)>, SpecError> {
         let mut variants: Vec<(String, TypeRef)> = Vec::new();
         for (i, item) in one_of.iter().enumerate() {
             let item_at = format!("{at}/oneOf/{i}");
-            let unsupported = || SpecError::at(&item_at, "only `oneOf` of scalar types (integer, number, string, boolean) is supported; objects need a discriminator, which is not supported yet");
-            let ReferenceOr::Item(schema) = item else { return Err(unsupported()) };
+            let unsupported = || {
+                SpecError::at(
+                    &item_at,
+                    "only `oneOf` of scalar types (integer, number, string, boolean) is supported; objects need a discriminator, which is not supported yet",
+                )
+            };
+            let ReferenceOr::Item(schema) = item else {
+                return Err(unsupported());
+            };
             let (variant, ty) = match &schema.schema_kind {
-                SchemaKind::Type(Type::Integer(_)) => ("Integer", self.lower_type(schema, &item_at, "")?),
-                SchemaKind::Type(Type::Number(_)) => ("Number", self.lower_type(schema, &item_at, "")?),
+                SchemaKind::Type(Type::Integer(_)) => {
+                    ("Integer", self.lower_type(schema, &item_at, "")?)
+                }
+                SchemaKind::Type(Type::Number(_)) => {
+                    ("Number", self.lower_type(schema, &item_at, "")?)
+                }
                 SchemaKind::Type(Type::Boolean(_)) => ("Boolean", TypeRef::Bool),
-                SchemaKind::Type(Type::String(s)) if s.enumeration.is_empty() => ("String", self.lower_type(schema, &item_at, "")?),
+                SchemaKind::Type(Type::String(s)) if s.enumeration.is_empty() => {
+                    ("String", self.lower_type(schema, &item_at, "")?)
+                }
                 _ => return Err(unsupported()),
             };
             if variants.iter().any(|(v, _)| v == variant) {
-                return Err(SpecError::at(&item_at, format!("`oneOf` lists two {variant} schemas; each scalar type may appear once")));
+                return Err(SpecError::at(
+                    &item_at,
+                    format!(
+                        "`oneOf` lists two {variant} schemas; each scalar type may appear once"
+                    ),
+                ));
             }
             variants.push((variant.to_owned(), ty));
         }
@@ -427,14 +605,24 @@ impl<'a> Lowering<'a> {
         Ok(TypeRef::Named(name))
     }
 
-    fn lower_ref_or(&mut self, item: &ReferenceOr<Schema>, at: &str, hint: &str) -> Result<TypeRef, SpecError> {
+    fn lower_ref_or(
+        &mut self,
+        item: &ReferenceOr<Schema>,
+        at: &str,
+        hint: &str,
+    ) -> Result<TypeRef, SpecError> {
         match item {
             ReferenceOr::Reference { reference } => self.named_ref(reference, at),
             ReferenceOr::Item(schema) => self.lower_type(schema, at, hint),
         }
     }
 
-    fn lower_boxed(&mut self, item: &ReferenceOr<Box<Schema>>, at: &str, hint: &str) -> Result<TypeRef, SpecError> {
+    fn lower_boxed(
+        &mut self,
+        item: &ReferenceOr<Box<Schema>>,
+        at: &str,
+        hint: &str,
+    ) -> Result<TypeRef, SpecError> {
         match item {
             ReferenceOr::Reference { reference } => self.named_ref(reference, at),
             ReferenceOr::Item(schema) => self.lower_type(schema, at, hint),
@@ -454,42 +642,80 @@ impl<'a> Lowering<'a> {
                     VariantOrUnknownOrEmpty::Item(StringFormat::DateTime) => Ok(TypeRef::Timestamp),
                     VariantOrUnknownOrEmpty::Item(StringFormat::Password) => Ok(TypeRef::Secret),
                     VariantOrUnknownOrEmpty::Item(StringFormat::Date) => Ok(TypeRef::String),
-                    VariantOrUnknownOrEmpty::Unknown(f) if ANNOTATION_FORMATS.contains(&f.as_str()) => Ok(TypeRef::String),
-                    other => Err(SpecError::at(&format!("{at}/format"), format!(
-                        "string format `{}` is not supported; supported: date-time (crate::Timestamp), password (crate::Secret), and {} (kept as String)",
-                        format_name(other), ["date"].iter().chain(ANNOTATION_FORMATS).copied().collect::<Vec<_>>().join(", ")
-                    ))),
+                    VariantOrUnknownOrEmpty::Unknown(f)
+                        if ANNOTATION_FORMATS.contains(&f.as_str()) =>
+                    {
+                        Ok(TypeRef::String)
+                    }
+                    other => Err(SpecError::at(
+                        &format!("{at}/format"),
+                        format!(
+                            "string format `{}` is not supported; supported: date-time (crate::Timestamp), password (crate::Secret), and {} (kept as String)",
+                            format_name(other),
+                            ["date"]
+                                .iter()
+                                .chain(ANNOTATION_FORMATS)
+                                .copied()
+                                .collect::<Vec<_>>()
+                                .join(", ")
+                        ),
+                    )),
                 }
             }
             SchemaKind::Type(Type::Integer(integer)) => {
                 if !integer.enumeration.is_empty() {
-                    return Err(SpecError::at(&format!("{at}/enum"), "integer enums are not supported; use `type: string` with `enum`, or drop `enum`"));
+                    return Err(SpecError::at(
+                        &format!("{at}/enum"),
+                        "integer enums are not supported; use `type: string` with `enum`, or drop `enum`",
+                    ));
                 }
                 match &integer.format {
-                    VariantOrUnknownOrEmpty::Item(openapiv3::IntegerFormat::Int32) => Ok(TypeRef::I32),
-                    VariantOrUnknownOrEmpty::Item(openapiv3::IntegerFormat::Int64) | VariantOrUnknownOrEmpty::Empty => Ok(TypeRef::I64),
-                    VariantOrUnknownOrEmpty::Unknown(f) => Err(SpecError::at(&format!("{at}/format"), format!("integer format `{f}` is not supported; use int32 or int64"))),
+                    VariantOrUnknownOrEmpty::Item(openapiv3::IntegerFormat::Int32) => {
+                        Ok(TypeRef::I32)
+                    }
+                    VariantOrUnknownOrEmpty::Item(openapiv3::IntegerFormat::Int64)
+                    | VariantOrUnknownOrEmpty::Empty => Ok(TypeRef::I64),
+                    VariantOrUnknownOrEmpty::Unknown(f) => Err(SpecError::at(
+                        &format!("{at}/format"),
+                        format!("integer format `{f}` is not supported; use int32 or int64"),
+                    )),
                 }
             }
             SchemaKind::Type(Type::Number(number)) => {
                 if !number.enumeration.is_empty() {
-                    return Err(SpecError::at(&format!("{at}/enum"), "number enums are not supported; drop `enum`"));
+                    return Err(SpecError::at(
+                        &format!("{at}/enum"),
+                        "number enums are not supported; drop `enum`",
+                    ));
                 }
                 match &number.format {
-                    VariantOrUnknownOrEmpty::Item(openapiv3::NumberFormat::Float) => Ok(TypeRef::F32),
-                    VariantOrUnknownOrEmpty::Item(openapiv3::NumberFormat::Double) | VariantOrUnknownOrEmpty::Empty => Ok(TypeRef::F64),
-                    VariantOrUnknownOrEmpty::Unknown(f) => Err(SpecError::at(&format!("{at}/format"), format!("number format `{f}` is not supported; use float or double"))),
+                    VariantOrUnknownOrEmpty::Item(openapiv3::NumberFormat::Float) => {
+                        Ok(TypeRef::F32)
+                    }
+                    VariantOrUnknownOrEmpty::Item(openapiv3::NumberFormat::Double)
+                    | VariantOrUnknownOrEmpty::Empty => Ok(TypeRef::F64),
+                    VariantOrUnknownOrEmpty::Unknown(f) => Err(SpecError::at(
+                        &format!("{at}/format"),
+                        format!("number format `{f}` is not supported; use float or double"),
+                    )),
                 }
             }
             SchemaKind::Type(Type::Boolean(boolean)) => {
                 if !boolean.enumeration.is_empty() {
-                    return Err(SpecError::at(&format!("{at}/enum"), "boolean enums are not supported; drop `enum`"));
+                    return Err(SpecError::at(
+                        &format!("{at}/enum"),
+                        "boolean enums are not supported; drop `enum`",
+                    ));
                 }
                 Ok(TypeRef::Bool)
             }
             SchemaKind::Type(Type::Array(array)) => {
-                let items = array.items.as_ref().ok_or_else(|| SpecError::at(at, "an array schema needs `items`"))?;
-                let item = self.lower_boxed(items, &format!("{at}/items"), &format!("{hint}Item"))?;
+                let items = array
+                    .items
+                    .as_ref()
+                    .ok_or_else(|| SpecError::at(at, "an array schema needs `items`"))?;
+                let item =
+                    self.lower_boxed(items, &format!("{at}/items"), &format!("{hint}Item"))?;
                 Ok(TypeRef::Array(Box::new(item)))
             }
             SchemaKind::Type(Type::Object(object)) => {
@@ -498,35 +724,72 @@ impl<'a> Lowering<'a> {
                 }
                 match &object.additional_properties {
                     Some(AdditionalProperties::Schema(value)) => {
-                        let value = self.lower_ref_or(value, &format!("{at}/additionalProperties"), &format!("{hint}Value"))?;
+                        let value = self.lower_ref_or(
+                            value,
+                            &format!("{at}/additionalProperties"),
+                            &format!("{hint}Value"),
+                        )?;
                         Ok(TypeRef::Map(Box::new(value)))
                     }
                     Some(AdditionalProperties::Any(true)) | None => Ok(TypeRef::Object),
-                    Some(AdditionalProperties::Any(false)) => Err(SpecError::at(at, "an object without properties and with `additionalProperties: false` can hold nothing; add `properties`")),
+                    Some(AdditionalProperties::Any(false)) => Err(SpecError::at(
+                        at,
+                        "an object without properties and with `additionalProperties: false` can hold nothing; add `properties`",
+                    )),
                 }
             }
             SchemaKind::OneOf { .. } => self.inline_model(schema, at, hint),
-            SchemaKind::AllOf { .. } => Err(SpecError::at(&format!("{at}/allOf"), "`allOf` is not supported; write the combined object's properties out, or `$ref` one schema")),
-            SchemaKind::AnyOf { .. } => Err(SpecError::at(&format!("{at}/anyOf"), "`anyOf` is not supported; use `oneOf` of scalar types, or one schema")),
-            SchemaKind::Not { .. } => Err(SpecError::at(&format!("{at}/not"), "`not` is not supported")),
+            SchemaKind::AllOf { .. } => Err(SpecError::at(
+                &format!("{at}/allOf"),
+                "`allOf` is not supported; write the combined object's properties out, or `$ref` one schema",
+            )),
+            SchemaKind::AnyOf { .. } => Err(SpecError::at(
+                &format!("{at}/anyOf"),
+                "`anyOf` is not supported; use `oneOf` of scalar types, or one schema",
+            )),
+            SchemaKind::Not { .. } => Err(SpecError::at(
+                &format!("{at}/not"),
+                "`not` is not supported",
+            )),
             SchemaKind::Any(any) => {
                 if *any == openapiv3::AnySchema::default() {
                     Ok(TypeRef::Any)
                 } else if let Some(typ) = &any.typ {
-                    Err(SpecError::at(at, format!("this schema mixes `type: {typ}` with keywords of another type; supported: one of string, integer, number, boolean, array (with items), object")))
+                    Err(SpecError::at(
+                        at,
+                        format!(
+                            "this schema mixes `type: {typ}` with keywords of another type; supported: one of string, integer, number, boolean, array (with items), object"
+                        ),
+                    ))
                 } else {
-                    Err(SpecError::at(at, "this schema has constraints but no `type`; add `type:` (string, integer, number, boolean, array or object), or use `{}` for any JSON value"))
+                    Err(SpecError::at(
+                        at,
+                        "this schema has constraints but no `type`; add `type:` (string, integer, number, boolean, array or object), or use `{}` for any JSON value",
+                    ))
                 }
             }
         }
     }
 
-    fn inline_model(&mut self, schema: &Schema, at: &str, hint: &str) -> Result<TypeRef, SpecError> {
+    fn inline_model(
+        &mut self,
+        schema: &Schema,
+        at: &str,
+        hint: &str,
+    ) -> Result<TypeRef, SpecError> {
         if hint.is_empty() || !names::is_valid_ident(hint) {
-            return Err(SpecError::at(at, "an inline object, enum or oneOf is not supported here; move it to components.schemas and `$ref` it"));
+            return Err(SpecError::at(
+                at,
+                "an inline object, enum or oneOf is not supported here; move it to components.schemas and `$ref` it",
+            ));
         }
         if let Some(previous) = self.model_names.get(hint) {
-            return Err(SpecError::at(at, format!("this inline schema would be named `{hint}`, which the schema at {previous} already uses; move it to components.schemas under another name")));
+            return Err(SpecError::at(
+                at,
+                format!(
+                    "this inline schema would be named `{hint}`, which the schema at {previous} already uses; move it to components.schemas under another name"
+                ),
+            ));
         }
         self.reserve(hint, at)?;
         let model = self.lower_model(hint, schema, at)?;
@@ -536,36 +799,65 @@ impl<'a> Lowering<'a> {
 
     fn lower_operations(&mut self) -> Vec<Operation> {
         let mut operations: Vec<Operation> = Vec::new();
-        let paths: Vec<(String, ReferenceOr<openapiv3::PathItem>)> =
-            self.document.api.paths.paths.iter().map(|(k, v)| (k.clone(), v.clone())).collect();
-        if paths.is_empty() {
-            self.errors.push(SpecError::at("#/paths", "the spec has no paths; add at least one operation"));
-        }
+        let paths: Vec<(String, ReferenceOr<openapiv3::PathItem>)> = self
+            .document
+            .api
+            .paths
+            .paths
+            .iter()
+            .map(|(k, v)| (k.clone(), v.clone()))
+            .collect();
         for (path, item) in paths {
             let path_at = format!("#/paths/{}", escape(&path));
             let item = match item {
                 ReferenceOr::Item(item) => item,
                 ReferenceOr::Reference { .. } => {
-                    self.errors.push(SpecError::at(&path_at, "path item `$ref`s are not supported; define the path inline"));
+                    self.errors.push(SpecError::at(
+                        &path_at,
+                        "path item `$ref`s are not supported; define the path inline",
+                    ));
                     continue;
                 }
             };
-            for (method, unsupported) in [("head", &item.head), ("options", &item.options), ("trace", &item.trace)] {
+            for (method, unsupported) in [
+                ("head", &item.head),
+                ("options", &item.options),
+                ("trace", &item.trace),
+            ] {
                 if unsupported.is_some() {
                     self.errors.push(SpecError::at(&format!("{path_at}/{method}"), format!("`{method}` operations are not supported; supported: get, put, post, delete, patch")));
                 }
             }
             if !item.servers.is_empty() {
-                self.errors.push(SpecError::at(&format!("{path_at}/servers"), "per-path servers are not supported; the client has one base URL"));
+                self.errors.push(SpecError::at(
+                    &format!("{path_at}/servers"),
+                    "per-path servers are not supported; the client has one base URL",
+                ));
             }
-            let methods = [("get", "GET", &item.get), ("put", "PUT", &item.put), ("post", "POST", &item.post), ("delete", "DELETE", &item.delete), ("patch", "PATCH", &item.patch)];
+            let methods = [
+                ("get", "GET", &item.get),
+                ("put", "PUT", &item.put),
+                ("post", "POST", &item.post),
+                ("delete", "DELETE", &item.delete),
+                ("patch", "PATCH", &item.patch),
+            ];
             for (key, http_method, op) in methods {
                 let Some(op) = op else { continue };
                 let at = format!("{path_at}/{key}");
-                match self.lower_operation(&path, &path_at, &item.parameters, http_method, op, &at) {
+                match self.lower_operation(&path, &path_at, &item.parameters, http_method, op, &at)
+                {
                     Ok(lowered) => {
-                        if let Some(other) = operations.iter().find(|o| o.method_name == lowered.method_name) {
-                            self.errors.push(SpecError::at(&format!("{at}/operationId"), format!("operationId `{}` and `{}` both become the method `{}`", other.id, lowered.id, lowered.method_name)));
+                        if let Some(other) = operations
+                            .iter()
+                            .find(|o| o.method_name == lowered.method_name)
+                        {
+                            self.errors.push(SpecError::at(
+                                &format!("{at}/operationId"),
+                                format!(
+                                    "operationId `{}` and `{}` both become the method `{}`",
+                                    other.id, lowered.id, lowered.method_name
+                                ),
+                            ));
                         } else {
                             operations.push(lowered);
                         }
@@ -586,35 +878,62 @@ impl<'a> Lowering<'a> {
         op: &OaOperation,
         at: &str,
     ) -> Result<Operation, SpecError> {
-        let id = op.operation_id.clone().ok_or_else(|| SpecError::at(at, "every operation needs an `operationId`; it names the client method"))?;
+        let id = op.operation_id.clone().ok_or_else(|| {
+            SpecError::at(
+                at,
+                "every operation needs an `operationId`; it names the client method",
+            )
+        })?;
         let method_name = names::snake(&id).filter(|n| names::is_valid_ident(n)).ok_or_else(|| {
             SpecError::at(&format!("{at}/operationId"), format!("operationId `{id}` does not make a Rust method name; use ASCII letters and digits"))
         })?;
         let builder_name = names::pascal(&id).unwrap_or_default();
-        if self.model_names.contains_key(&builder_name) || names::RESERVED_TYPE_NAMES.contains(&builder_name.as_str()) {
-            return Err(SpecError::at(&format!("{at}/operationId"), format!("operationId `{id}` makes the builder type `{builder_name}`, which is taken by a schema or reserved")));
+        if self.model_names.contains_key(&builder_name)
+            || names::RESERVED_TYPE_NAMES.contains(&builder_name.as_str())
+        {
+            return Err(SpecError::at(
+                &format!("{at}/operationId"),
+                format!(
+                    "operationId `{id}` makes the builder type `{builder_name}`, which is taken by a schema or reserved"
+                ),
+            ));
         }
         if op.request_body.is_some() {
-            return Err(SpecError::at(&format!("{at}/requestBody"), "request bodies are not supported yet; supported operations take path, query and header parameters"));
+            return Err(SpecError::at(
+                &format!("{at}/requestBody"),
+                "request bodies are not supported yet; supported operations take path, query and header parameters",
+            ));
         }
         if !op.callbacks.is_empty() {
-            return Err(SpecError::at(&format!("{at}/callbacks"), "callbacks are not supported"));
+            return Err(SpecError::at(
+                &format!("{at}/callbacks"),
+                "callbacks are not supported",
+            ));
         }
         if !op.servers.is_empty() {
-            return Err(SpecError::at(&format!("{at}/servers"), "per-operation servers are not supported; the client has one base URL"));
+            return Err(SpecError::at(
+                &format!("{at}/servers"),
+                "per-operation servers are not supported; the client has one base URL",
+            ));
         }
 
         // Operation parameters override path-level ones with the same name and location.
         let mut raw: Vec<(&Parameter, String)> = Vec::new();
         for (i, p) in path_params.iter().enumerate() {
-            raw.push(self.document.parameter(p, &format!("{path_at}/parameters/{i}"))?);
+            raw.push(
+                self.document
+                    .parameter(p, &format!("{path_at}/parameters/{i}"))?,
+            );
         }
         for (i, p) in op.parameters.iter().enumerate() {
-            let (param, param_at) = self.document.parameter(p, &format!("{at}/parameters/{i}"))?;
+            let (param, param_at) = self
+                .document
+                .parameter(p, &format!("{at}/parameters/{i}"))?;
             let data = param.parameter_data_ref();
             raw.retain(|(existing, _)| {
                 let e = existing.parameter_data_ref();
-                !(e.name == data.name && std::mem::discriminant(*existing) == std::mem::discriminant(param))
+                !(e.name == data.name
+                    && std::mem::discriminant(*existing) == std::mem::discriminant(param))
             });
             raw.push((param, param_at));
         }
@@ -622,14 +941,30 @@ impl<'a> Lowering<'a> {
         for (param, param_at) in raw {
             let lowered = self.lower_param(param, &param_at)?;
             if let Some(other) = params.iter().find(|p| p.name == lowered.name) {
-                return Err(SpecError::at(&param_at, format!("parameters `{}` and `{}` both become the Rust name `{}`; set `x-rust-name` on one", other.wire, lowered.wire, lowered.name)));
+                return Err(SpecError::at(
+                    &param_at,
+                    format!(
+                        "parameters `{}` and `{}` both become the Rust name `{}`; set `x-rust-name` on one",
+                        other.wire, lowered.wire, lowered.name
+                    ),
+                ));
             }
             params.push(lowered);
         }
         let path_parts = parse_path(path, path_at, &params)?;
         for (i, p) in params.iter().enumerate() {
-            if p.location == Location::Path && !path_parts.iter().any(|part| matches!(part, PathPart::Param(j) if *j == i)) {
-                return Err(SpecError::at(path_at, format!("path parameter `{}` is not used in the path template `{path}`", p.wire)));
+            if p.location == Location::Path
+                && !path_parts
+                    .iter()
+                    .any(|part| matches!(part, PathPart::Param(j) if *j == i))
+            {
+                return Err(SpecError::at(
+                    path_at,
+                    format!(
+                        "path parameter `{}` is not used in the path template `{path}`",
+                        p.wire
+                    ),
+                ));
             }
         }
 
@@ -654,63 +989,139 @@ impl<'a> Lowering<'a> {
         let data = param.parameter_data_ref();
         let location = match param {
             Parameter::Path { .. } => Location::Path,
-            Parameter::Query { style, allow_reserved, allow_empty_value, .. } => {
+            Parameter::Query {
+                style,
+                allow_reserved,
+                allow_empty_value,
+                ..
+            } => {
                 if !matches!(style, QueryStyle::Form) || data.explode == Some(false) {
-                    return Err(SpecError::at(at, "only the default query style (`form`, exploded) is supported"));
+                    return Err(SpecError::at(
+                        at,
+                        "only the default query style (`form`, exploded) is supported",
+                    ));
                 }
                 if *allow_reserved || allow_empty_value.is_some() {
-                    return Err(SpecError::at(at, "`allowReserved` and `allowEmptyValue` are not supported"));
+                    return Err(SpecError::at(
+                        at,
+                        "`allowReserved` and `allowEmptyValue` are not supported",
+                    ));
                 }
                 Location::Query
             }
             Parameter::Header { .. } => {
-                if ["authorization", "accept", "content-type"].contains(&data.name.to_ascii_lowercase().as_str()) {
-                    return Err(SpecError::at(&format!("{at}/name"), format!("the `{}` header is managed by the client; remove the parameter", data.name)));
+                if ["authorization", "accept", "content-type"]
+                    .contains(&data.name.to_ascii_lowercase().as_str())
+                {
+                    return Err(SpecError::at(
+                        &format!("{at}/name"),
+                        format!(
+                            "the `{}` header is managed by the client; remove the parameter",
+                            data.name
+                        ),
+                    ));
                 }
                 Location::Header
             }
-            Parameter::Cookie { .. } => return Err(SpecError::at(&format!("{at}/in"), "cookie parameters are not supported; supported: path, query, header")),
+            Parameter::Cookie { .. } => {
+                return Err(SpecError::at(
+                    &format!("{at}/in"),
+                    "cookie parameters are not supported; supported: path, query, header",
+                ));
+            }
         };
         if location == Location::Path && !data.required {
-            return Err(SpecError::at(&format!("{at}/required"), "a path parameter must have `required: true`"));
+            return Err(SpecError::at(
+                &format!("{at}/required"),
+                "a path parameter must have `required: true`",
+            ));
         }
         let name = match data.extensions.get("x-rust-name") {
             Some(serde_json::Value::String(n)) if names::is_valid_ident(n) => n.clone(),
-            Some(_) => return Err(SpecError::at(&format!("{at}/x-rust-name"), "`x-rust-name` must be a snake_case Rust identifier")),
-            None => names::snake(&data.name).filter(|n| names::is_valid_ident(n)).ok_or_else(|| {
-                SpecError::at(&format!("{at}/name"), format!("parameter `{}` has no usable Rust name; set `x-rust-name`", data.name))
-            })?,
+            Some(_) => {
+                return Err(SpecError::at(
+                    &format!("{at}/x-rust-name"),
+                    "`x-rust-name` must be a snake_case Rust identifier",
+                ));
+            }
+            None => names::snake(&data.name)
+                .filter(|n| names::is_valid_ident(n))
+                .ok_or_else(|| {
+                    SpecError::at(
+                        &format!("{at}/name"),
+                        format!(
+                            "parameter `{}` has no usable Rust name; set `x-rust-name`",
+                            data.name
+                        ),
+                    )
+                })?,
         };
         if BUILDER_METHODS.contains(&name.as_str()) {
-            return Err(SpecError::at(&format!("{at}/name"), format!("the Rust name `{name}` is taken by a builder method; set `x-rust-name`")));
+            return Err(SpecError::at(
+                &format!("{at}/name"),
+                format!("the Rust name `{name}` is taken by a builder method; set `x-rust-name`"),
+            ));
         }
         let schema = match &data.format {
             ParameterSchemaOrContent::Schema(schema) => schema,
-            ParameterSchemaOrContent::Content(_) => return Err(SpecError::at(&format!("{at}/content"), "parameters with `content` are not supported; use `schema`")),
+            ParameterSchemaOrContent::Content(_) => {
+                return Err(SpecError::at(
+                    &format!("{at}/content"),
+                    "parameters with `content` are not supported; use `schema`",
+                ));
+            }
         };
         let schema_at = format!("{at}/schema");
         let ty = self.lower_ref_or(schema, &schema_at, "")?;
         let scalar = match &ty {
-            TypeRef::String | TypeRef::Secret | TypeRef::Bool | TypeRef::I32 | TypeRef::I64 | TypeRef::F32 | TypeRef::F64 => true,
+            TypeRef::String
+            | TypeRef::Secret
+            | TypeRef::Bool
+            | TypeRef::I32
+            | TypeRef::I64
+            | TypeRef::F32
+            | TypeRef::F64 => true,
             TypeRef::Named(n) => self.is_enum(n),
             _ => false,
         };
-        if !scalar || (location == Location::Path && !matches!(ty, TypeRef::String | TypeRef::I32 | TypeRef::I64)) {
-            return Err(SpecError::at(&schema_at, "parameter type not supported; supported: string, integer, number, boolean or a `$ref` to a string enum (path parameters: string or integer)"));
+        if !scalar
+            || (location == Location::Path
+                && !matches!(ty, TypeRef::String | TypeRef::I32 | TypeRef::I64))
+        {
+            return Err(SpecError::at(
+                &schema_at,
+                "parameter type not supported; supported: string, integer, number, boolean or a `$ref` to a string enum (path parameters: string or integer)",
+            ));
         }
-        Ok(Param { wire: data.name.clone(), name, location, required: data.required, ty, doc: data.description.clone() })
+        Ok(Param {
+            wire: data.name.clone(),
+            name,
+            location,
+            required: data.required,
+            ty,
+            doc: data.description.clone(),
+        })
     }
 
     fn is_enum(&self, name: &str) -> bool {
-        let Some(components) = self.components() else { return false };
+        let Some(components) = self.components() else {
+            return false;
+        };
         components.schemas.iter().any(|(key, schema)| {
             component_type_name(key).ok().as_deref() == Some(name)
                 && matches!(schema, ReferenceOr::Item(Schema { schema_kind: SchemaKind::Type(Type::String(s)), .. }) if !s.enumeration.is_empty())
         })
     }
 
-    fn lower_responses(&mut self, op: &OaOperation, at: &str) -> Result<(Success, Vec<ErrorCase>), SpecError> {
-        let mut success = Success { statuses: Vec::new(), body: None };
+    fn lower_responses(
+        &mut self,
+        op: &OaOperation,
+        at: &str,
+    ) -> Result<(Success, Vec<ErrorCase>), SpecError> {
+        let mut success = Success {
+            statuses: Vec::new(),
+            body: None,
+        };
         let mut success_body_at: Option<String> = None;
         let mut errors = Vec::new();
         let mut entries: Vec<(StatusMatch, &ReferenceOr<openapiv3::Response>, String)> = Vec::new();
@@ -720,12 +1131,21 @@ impl<'a> Lowering<'a> {
             let status = match status {
                 StatusCode::Code(code) if (100..600).contains(code) => StatusMatch::Code(*code),
                 StatusCode::Range(range) if (1..6).contains(range) => StatusMatch::Range(*range),
-                _ => return Err(SpecError::at(&response_at, format!("`{key}` is not an HTTP status code or range"))),
+                _ => {
+                    return Err(SpecError::at(
+                        &response_at,
+                        format!("`{key}` is not an HTTP status code or range"),
+                    ));
+                }
             };
             entries.push((status, response, response_at));
         }
         if let Some(default) = &op.responses.default {
-            entries.push((StatusMatch::Default, default, format!("{at}/responses/default")));
+            entries.push((
+                StatusMatch::Default,
+                default,
+                format!("{at}/responses/default"),
+            ));
         }
         for (status, response, response_at) in entries {
             let (response, response_at) = self.document.response(response, &response_at)?;
@@ -736,12 +1156,23 @@ impl<'a> Lowering<'a> {
             };
             match class {
                 2 => {
-                    let body = self.response_body(response, &response_at, &format!("{}Response", names::pascal(op.operation_id.as_deref().unwrap_or_default()).unwrap_or_default()))?;
+                    let body = self.response_body(
+                        response,
+                        &response_at,
+                        &format!(
+                            "{}Response",
+                            names::pascal(op.operation_id.as_deref().unwrap_or_default())
+                                .unwrap_or_default()
+                        ),
+                    )?;
                     if !success.statuses.is_empty() && success.body != body {
-                        return Err(SpecError::at(&response_at, format!(
-                            "this success response has another body than the one at {}; success responses of one operation must share one body type",
-                            success_body_at.as_deref().unwrap_or_default()
-                        )));
+                        return Err(SpecError::at(
+                            &response_at,
+                            format!(
+                                "this success response has another body than the one at {}; success responses of one operation must share one body type",
+                                success_body_at.as_deref().unwrap_or_default()
+                            ),
+                        ));
                     }
                     success.statuses.push(status);
                     success.body = body;
@@ -751,15 +1182,28 @@ impl<'a> Lowering<'a> {
                     let body = match self.response_body(response, &response_at, "")? {
                         None => None,
                         Some(TypeRef::Named(name)) => Some(name),
-                        Some(_) => return Err(SpecError::at(&response_at, "an error response body must be a `$ref` to an object in components.schemas")),
+                        Some(_) => {
+                            return Err(SpecError::at(
+                                &response_at,
+                                "an error response body must be a `$ref` to an object in components.schemas",
+                            ));
+                        }
                     };
                     errors.push(ErrorCase { status, body });
                 }
-                _ => return Err(SpecError::at(&response_at, "only 2xx, 4xx, 5xx and `default` responses are supported; the client does not follow redirects")),
+                _ => {
+                    return Err(SpecError::at(
+                        &response_at,
+                        "only 2xx, 4xx, 5xx and `default` responses are supported; the client does not follow redirects",
+                    ));
+                }
             }
         }
         if success.statuses.is_empty() {
-            return Err(SpecError::at(&format!("{at}/responses"), "the operation declares no 2xx response; add one (e.g. `'200'`)"));
+            return Err(SpecError::at(
+                &format!("{at}/responses"),
+                "the operation declares no 2xx response; add one (e.g. `'200'`)",
+            ));
         }
         // Explicit codes take precedence over ranges, ranges over `default`.
         errors.sort_by_key(|case| match case.status {
@@ -771,7 +1215,12 @@ impl<'a> Lowering<'a> {
     }
 
     /// The JSON body of a response, choosing a JSON media type among several.
-    fn response_body(&mut self, response: &openapiv3::Response, at: &str, hint: &str) -> Result<Option<TypeRef>, SpecError> {
+    fn response_body(
+        &mut self,
+        response: &openapiv3::Response,
+        at: &str,
+        hint: &str,
+    ) -> Result<Option<TypeRef>, SpecError> {
         if response.content.is_empty() {
             return Ok(None);
         }
@@ -781,27 +1230,53 @@ impl<'a> Lowering<'a> {
             .or_else(|| response.content.iter().find(|(media, _)| is_json(media)));
         let Some((media, content)) = json else {
             let listed: Vec<&str> = response.content.keys().map(String::as_str).collect();
-            return Err(SpecError::at(&format!("{at}/content"), format!("no JSON media type among {listed:?}; supported: application/json, text/json or application/*+json (others are ignored when one of these is present)")));
+            return Err(SpecError::at(
+                &format!("{at}/content"),
+                format!(
+                    "no JSON media type among {listed:?}; supported: application/json, text/json or application/*+json (others are ignored when one of these is present)"
+                ),
+            ));
         };
         let content_at = format!("{at}/content/{}/schema", escape(media));
-        let schema = content.schema.as_ref().ok_or_else(|| SpecError::at(&content_at, "a JSON response needs a `schema`"))?;
+        let schema = content
+            .schema
+            .as_ref()
+            .ok_or_else(|| SpecError::at(&content_at, "a JSON response needs a `schema`"))?;
         self.lower_ref_or(schema, &content_at, hint).map(Some)
     }
 }
 
-const ANNOTATION_FORMATS: &[&str] = &["uuid", "uri", "uri-reference", "email", "hostname", "ipv4", "ipv6"];
+const ANNOTATION_FORMATS: &[&str] = &[
+    "uuid",
+    "uri",
+    "uri-reference",
+    "email",
+    "hostname",
+    "ipv4",
+    "ipv6",
+];
 
 fn format_name(format: &VariantOrUnknownOrEmpty<StringFormat>) -> String {
     match format {
-        VariantOrUnknownOrEmpty::Item(f) => serde_json::to_value(f).ok().and_then(|v| v.as_str().map(str::to_owned)).unwrap_or_default(),
+        VariantOrUnknownOrEmpty::Item(f) => serde_json::to_value(f)
+            .ok()
+            .and_then(|v| v.as_str().map(str::to_owned))
+            .unwrap_or_default(),
         VariantOrUnknownOrEmpty::Unknown(f) => f.clone(),
         VariantOrUnknownOrEmpty::Empty => String::new(),
     }
 }
 
 fn is_json(media: &str) -> bool {
-    let essence = media.split(';').next().unwrap_or_default().trim().to_ascii_lowercase();
-    essence == "application/json" || essence == "text/json" || (essence.starts_with("application/") && essence.ends_with("+json"))
+    let essence = media
+        .split(';')
+        .next()
+        .unwrap_or_default()
+        .trim()
+        .to_ascii_lowercase();
+    essence == "application/json"
+        || essence == "text/json"
+        || (essence.starts_with("application/") && essence.ends_with("+json"))
 }
 
 /// The Rust name of a component schema: its name in PascalCase.
@@ -810,7 +1285,9 @@ fn component_type_name(key: &str) -> Result<String, String> {
     if names::is_valid_ident(&name) && !name.starts_with(|c: char| c.is_ascii_digit()) {
         Ok(name)
     } else {
-        Err(format!("schema name `{key}` does not make a Rust type name; use ASCII letters and digits, starting with a letter"))
+        Err(format!(
+            "schema name `{key}` does not make a Rust type name; use ASCII letters and digits, starting with a letter"
+        ))
     }
 }
 
@@ -821,7 +1298,10 @@ fn parse_path(path: &str, at: &str, params: &[Param]) -> Result<Vec<PathPart>, S
     let mut parts = Vec::new();
     let mut rest = path;
     while let Some(open) = rest.find('{') {
-        let close = rest[open..].find('}').map(|c| open + c).ok_or_else(|| SpecError::at(at, "unclosed `{` in the path template"))?;
+        let close = rest[open..]
+            .find('}')
+            .map(|c| open + c)
+            .ok_or_else(|| SpecError::at(at, "unclosed `{` in the path template"))?;
         if open > 0 {
             parts.push(PathPart::Literal(rest[..open].to_owned()));
         }
@@ -840,7 +1320,10 @@ fn parse_path(path: &str, at: &str, params: &[Param]) -> Result<Vec<PathPart>, S
         parts.push(PathPart::Literal(rest.to_owned()));
     }
     if path.contains('?') || path.contains('#') {
-        return Err(SpecError::at(at, "a path template may not contain `?` or `#`; declare query parameters instead"));
+        return Err(SpecError::at(
+            at,
+            "a path template may not contain `?` or `#`; declare query parameters instead",
+        ));
     }
     Ok(parts)
 }

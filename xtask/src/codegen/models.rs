@@ -74,11 +74,18 @@ pub(crate) fn doc_attr(text: &str) -> TokenStream {
 }
 
 fn emit_model(api: &Api, model: &Model) -> TokenStream {
-    let doc = doc_attr(model.doc.as_deref().unwrap_or(&format!("The `{}` schema.", model.name)));
+    let doc = doc_attr(
+        model
+            .doc
+            .as_deref()
+            .unwrap_or(&format!("The `{}` schema.", model.name)),
+    );
     let name = type_ident(&model.name);
     match &model.kind {
         ModelKind::Struct { fields } => emit_struct(api, model, fields, &doc),
-        ModelKind::Enum { variants, unknown } => emit_enum(&model.name, variants, unknown.as_deref(), &doc),
+        ModelKind::Enum { variants, unknown } => {
+            emit_enum(&model.name, variants, unknown.as_deref(), &doc)
+        }
         ModelKind::OneOf { variants } => {
             let arms = variants.iter().map(|(variant, ty)| {
                 let v = type_ident(variant);
@@ -137,10 +144,10 @@ fn emit_struct(api: &Api, model: &Model, fields: &[Field], doc: &TokenStream) ->
         let wire = &field.wire;
         let fdoc = doc_attr(field.doc.as_deref().unwrap_or(&format!("The `{wire}` property.")));
         let mut ty = type_tokens(&field.ty, &TokenStream::new());
-        if let TypeRef::Named(target) = &field.ty {
-            if reaches(api, target, &model.name, &mut BTreeSet::new()) {
-                ty = quote!(::std::boxed::Box<#ty>);
-            }
+        if let TypeRef::Named(target) = &field.ty
+            && reaches(api, target, &model.name, &mut BTreeSet::new())
+        {
+            ty = quote!(::std::boxed::Box<#ty>);
         }
         let (ty, serde) = if is_collection(&field.ty) {
             if field.required {
@@ -191,10 +198,16 @@ fn reaches(api: &Api, from: &str, target: &str, seen: &mut BTreeSet<String>) -> 
     if !seen.insert(from.to_owned()) {
         return false;
     }
-    let Some(Model { kind: ModelKind::Struct { fields }, .. }) = find(api, from) else {
+    let Some(Model {
+        kind: ModelKind::Struct { fields },
+        ..
+    }) = find(api, from)
+    else {
         return matches!(find(api, from), Some(Model { kind: ModelKind::Alias(TypeRef::Named(n)), .. }) if reaches(api, n, target, seen));
     };
-    fields.iter().any(|f| matches!(&f.ty, TypeRef::Named(n) if reaches(api, n, target, seen)))
+    fields
+        .iter()
+        .any(|f| matches!(&f.ty, TypeRef::Named(n) if reaches(api, n, target, seen)))
 }
 
 /// Whether `Default` can be derived: every field is optional, a collection,
@@ -218,7 +231,12 @@ fn has_default(api: &Api, name: &str, seen: &mut BTreeSet<String>) -> bool {
     }
 }
 
-fn emit_enum(name: &str, variants: &[Variant], unknown: Option<&str>, doc: &TokenStream) -> TokenStream {
+fn emit_enum(
+    name: &str,
+    variants: &[Variant],
+    unknown: Option<&str>,
+    doc: &TokenStream,
+) -> TokenStream {
     let ident = type_ident(name);
     let decl = variants.iter().map(|v| {
         let vi = type_ident(&v.name);

@@ -73,11 +73,11 @@ pub(crate) fn is_valid_ident(name: &str) -> bool {
 /// Rust keywords that need `r#` (or, for the few that cannot be raw, a
 /// trailing underscore) as field or method names.
 const KEYWORDS: &[&str] = &[
-    "as", "async", "await", "break", "const", "continue", "dyn", "else", "enum", "extern",
-    "false", "fn", "for", "gen", "if", "impl", "in", "let", "loop", "match", "mod", "move",
-    "mut", "pub", "ref", "return", "static", "struct", "trait", "true", "type", "unsafe",
-    "use", "where", "while", "abstract", "become", "box", "do", "final", "macro", "override",
-    "priv", "try", "typeof", "unsized", "virtual", "yield",
+    "as", "async", "await", "break", "const", "continue", "dyn", "else", "enum", "extern", "false",
+    "fn", "for", "gen", "if", "impl", "in", "let", "loop", "match", "mod", "move", "mut", "pub",
+    "ref", "return", "static", "struct", "trait", "true", "type", "unsafe", "use", "where",
+    "while", "abstract", "become", "box", "do", "final", "macro", "override", "priv", "try",
+    "typeof", "unsized", "virtual", "yield",
 ];
 const NOT_RAW: &[&str] = &["self", "Self", "super", "crate"];
 
@@ -100,8 +100,22 @@ pub(crate) fn type_ident(name: &str) -> proc_macro2::Ident {
 
 /// Names of the items every generated module refers to; a model may not take them.
 pub(crate) const RESERVED_TYPE_NAMES: &[&str] = &[
-    "Self", "Client", "Error", "ErrorBody", "Result", "Option", "Some", "None", "Ok", "Err",
-    "String", "Vec", "Box", "Secret", "Timestamp", "ResponseValue",
+    "Self",
+    "Client",
+    "Error",
+    "ErrorBody",
+    "Result",
+    "Option",
+    "Some",
+    "None",
+    "Ok",
+    "Err",
+    "String",
+    "Vec",
+    "Box",
+    "Secret",
+    "Timestamp",
+    "ResponseValue",
 ];
 
 #[cfg(test)]
@@ -109,13 +123,25 @@ mod tests {
     use super::*;
 
     fn check(input: &str, snake_expected: &str, pascal_expected: &str) {
-        assert_eq!(snake(input).as_deref(), Some(snake_expected), "snake({input:?})");
-        assert_eq!(pascal(input).as_deref(), Some(pascal_expected), "pascal({input:?})");
+        assert_eq!(
+            snake(input).as_deref(),
+            Some(snake_expected),
+            "snake({input:?})"
+        );
+        assert_eq!(
+            pascal(input).as_deref(),
+            Some(pascal_expected),
+            "pascal({input:?})"
+        );
     }
 
     #[test]
     fn camel_case() {
-        check("userPrincipalName", "user_principal_name", "UserPrincipalName");
+        check(
+            "userPrincipalName",
+            "user_principal_name",
+            "UserPrincipalName",
+        );
     }
 
     #[test]

@@ -17,12 +17,25 @@ pub(crate) struct Document {
 /// Parses and checks the spec text.
 pub(crate) fn load(name: &str, text: &str) -> Result<Document, SpecErrors> {
     let fail = |line: Option<usize>, pointer: &str, message: String| {
-        SpecErrors::single(SpecError { file: name.to_owned(), line, pointer: pointer.to_owned(), message })
+        SpecErrors::single(SpecError {
+            file: name.to_owned(),
+            line,
+            pointer: pointer.to_owned(),
+            message,
+        })
     };
     let raw: Value = serde_norway::from_str(text).map_err(|e| {
-        fail(e.location().map(|l| l.line()), "#", format!("not valid YAML: {e}"))
+        fail(
+            e.location().map(|l| l.line()),
+            "#",
+            format!("not valid YAML: {e}"),
+        )
     })?;
-    let skeleton = Document { name: name.to_owned(), text: text.to_owned(), api: OpenAPI::default() };
+    let skeleton = Document {
+        name: name.to_owned(),
+        text: text.to_owned(),
+        api: OpenAPI::default(),
+    };
     match raw.get("openapi") {
         Some(Value::String(version)) if version.starts_with("3.0.") => {}
         Some(Value::String(version)) => {
@@ -36,7 +49,8 @@ pub(crate) fn load(name: &str, text: &str) -> Result<Document, SpecErrors> {
             return Err(fail(
                 None,
                 "#/openapi",
-                "missing `openapi: 3.0.x` version field; this is not an OpenAPI 3.0 document".to_owned(),
+                "missing `openapi: 3.0.x` version field; this is not an OpenAPI 3.0 document"
+                    .to_owned(),
             ));
         }
     }
@@ -44,14 +58,22 @@ pub(crate) fn load(name: &str, text: &str) -> Result<Document, SpecErrors> {
     if let Some(Value::Mapping(schemas)) = raw.get("components").and_then(|c| c.get("schemas")) {
         for (key, schema) in schemas {
             let key = key.as_str().unwrap_or_default();
-            check_schema_keywords(schema, &format!("#/components/schemas/{}", escape(key)), &mut errors);
+            check_schema_keywords(
+                schema,
+                &format!("#/components/schemas/{}", escape(key)),
+                &mut errors,
+            );
         }
     }
     if !errors.is_empty() {
         return Err(SpecErrors(errors).located(&skeleton));
     }
     let api: OpenAPI = serde_norway::from_str(text).map_err(|e| {
-        fail(e.location().map(|l| l.line()), "#", format!("not a valid OpenAPI 3.0 document: {e}"))
+        fail(
+            e.location().map(|l| l.line()),
+            "#",
+            format!("not a valid OpenAPI 3.0 document: {e}"),
+        )
     })?;
     Ok(Document { api, ..skeleton })
 }
@@ -59,11 +81,42 @@ pub(crate) fn load(name: &str, text: &str) -> Result<Document, SpecErrors> {
 /// The keywords of an OpenAPI 3.0 Schema Object. Anything else (but `x-`
 /// extensions) is a typo that `openapiv3` would silently drop.
 const SCHEMA_KEYWORDS: &[&str] = &[
-    "$ref", "title", "multipleOf", "maximum", "exclusiveMaximum", "minimum", "exclusiveMinimum",
-    "maxLength", "minLength", "pattern", "maxItems", "minItems", "uniqueItems", "maxProperties",
-    "minProperties", "required", "enum", "type", "allOf", "oneOf", "anyOf", "not", "items",
-    "properties", "additionalProperties", "description", "format", "default", "nullable",
-    "discriminator", "readOnly", "writeOnly", "xml", "externalDocs", "example", "deprecated",
+    "$ref",
+    "title",
+    "multipleOf",
+    "maximum",
+    "exclusiveMaximum",
+    "minimum",
+    "exclusiveMinimum",
+    "maxLength",
+    "minLength",
+    "pattern",
+    "maxItems",
+    "minItems",
+    "uniqueItems",
+    "maxProperties",
+    "minProperties",
+    "required",
+    "enum",
+    "type",
+    "allOf",
+    "oneOf",
+    "anyOf",
+    "not",
+    "items",
+    "properties",
+    "additionalProperties",
+    "description",
+    "format",
+    "default",
+    "nullable",
+    "discriminator",
+    "readOnly",
+    "writeOnly",
+    "xml",
+    "externalDocs",
+    "example",
+    "deprecated",
 ];
 
 fn check_schema_keywords(schema: &Value, pointer: &str, errors: &mut Vec<SpecError>) {
@@ -120,7 +173,11 @@ fn unescape(token: &str) -> String {
 
 impl Document {
     /// Resolves `#/components/schemas/Name` to the name and the schema.
-    pub(crate) fn schema_ref<'a>(&'a self, reference: &str, at: &str) -> Result<(&'a str, &'a Schema), SpecError> {
+    pub(crate) fn schema_ref<'a>(
+        &'a self,
+        reference: &str,
+        at: &str,
+    ) -> Result<(&'a str, &'a Schema), SpecError> {
         let name = reference.strip_prefix("#/components/schemas/").ok_or_else(|| {
             SpecError::at(at, format!("unsupported $ref `{reference}`; only `#/components/schemas/<Name>` is supported for schemas"))
         })?;
@@ -129,44 +186,83 @@ impl Document {
             Some((key, ReferenceOr::Item(schema))) => Ok((key.as_str(), schema)),
             Some((_, ReferenceOr::Reference { .. })) => Err(SpecError::at(
                 at,
-                format!("$ref `{reference}` points to another $ref; a component schema must be defined inline"),
+                format!(
+                    "$ref `{reference}` points to another $ref; a component schema must be defined inline"
+                ),
             )),
-            None => Err(SpecError::at(at, format!("$ref `{reference}` does not exist in components.schemas"))),
+            None => Err(SpecError::at(
+                at,
+                format!("$ref `{reference}` does not exist in components.schemas"),
+            )),
         }
     }
 
     /// Resolves a parameter that may be a `$ref` to `#/components/parameters/Name`,
     /// returning it with the pointer where it is defined.
-    pub(crate) fn parameter<'a>(&'a self, item: &'a ReferenceOr<Parameter>, at: &str) -> Result<(&'a Parameter, String), SpecError> {
+    pub(crate) fn parameter<'a>(
+        &'a self,
+        item: &'a ReferenceOr<Parameter>,
+        at: &str,
+    ) -> Result<(&'a Parameter, String), SpecError> {
         match item {
             ReferenceOr::Item(p) => Ok((p, at.to_owned())),
             ReferenceOr::Reference { reference } => {
                 let name = reference.strip_prefix("#/components/parameters/").ok_or_else(|| {
                     SpecError::at(at, format!("unsupported $ref `{reference}`; parameters may only refer to `#/components/parameters/<Name>`"))
                 })?;
-                let found = self.api.components.as_ref().and_then(|c| c.parameters.get(&unescape(name)));
+                let found = self
+                    .api
+                    .components
+                    .as_ref()
+                    .and_then(|c| c.parameters.get(&unescape(name)));
                 match found {
-                    Some(ReferenceOr::Item(p)) => Ok((p, format!("#/components/parameters/{name}"))),
-                    Some(_) => Err(SpecError::at(at, format!("$ref `{reference}` points to another $ref; define the parameter inline"))),
-                    None => Err(SpecError::at(at, format!("$ref `{reference}` does not exist in components.parameters"))),
+                    Some(ReferenceOr::Item(p)) => {
+                        Ok((p, format!("#/components/parameters/{name}")))
+                    }
+                    Some(_) => Err(SpecError::at(
+                        at,
+                        format!(
+                            "$ref `{reference}` points to another $ref; define the parameter inline"
+                        ),
+                    )),
+                    None => Err(SpecError::at(
+                        at,
+                        format!("$ref `{reference}` does not exist in components.parameters"),
+                    )),
                 }
             }
         }
     }
 
     /// Resolves a response that may be a `$ref` to `#/components/responses/Name`.
-    pub(crate) fn response<'a>(&'a self, item: &'a ReferenceOr<Response>, at: &str) -> Result<(&'a Response, String), SpecError> {
+    pub(crate) fn response<'a>(
+        &'a self,
+        item: &'a ReferenceOr<Response>,
+        at: &str,
+    ) -> Result<(&'a Response, String), SpecError> {
         match item {
             ReferenceOr::Item(r) => Ok((r, at.to_owned())),
             ReferenceOr::Reference { reference } => {
                 let name = reference.strip_prefix("#/components/responses/").ok_or_else(|| {
                     SpecError::at(at, format!("unsupported $ref `{reference}`; responses may only refer to `#/components/responses/<Name>`"))
                 })?;
-                let found = self.api.components.as_ref().and_then(|c| c.responses.get(&unescape(name)));
+                let found = self
+                    .api
+                    .components
+                    .as_ref()
+                    .and_then(|c| c.responses.get(&unescape(name)));
                 match found {
                     Some(ReferenceOr::Item(r)) => Ok((r, format!("#/components/responses/{name}"))),
-                    Some(_) => Err(SpecError::at(at, format!("$ref `{reference}` points to another $ref; define the response inline"))),
-                    None => Err(SpecError::at(at, format!("$ref `{reference}` does not exist in components.responses"))),
+                    Some(_) => Err(SpecError::at(
+                        at,
+                        format!(
+                            "$ref `{reference}` points to another $ref; define the response inline"
+                        ),
+                    )),
+                    None => Err(SpecError::at(
+                        at,
+                        format!("$ref `{reference}` does not exist in components.responses"),
+                    )),
                 }
             }
         }
@@ -200,7 +296,11 @@ fn yaml_lines(text: &str) -> Vec<Line<'_>> {
             if content.is_empty() || content.starts_with('#') || content == "---" {
                 return None;
             }
-            Some(Line { number: i + 1, indent: raw.len() - content.len(), content: content.trim_end() })
+            Some(Line {
+                number: i + 1,
+                indent: raw.len() - content.len(),
+                content: content.trim_end(),
+            })
         })
         .collect()
 }
@@ -213,7 +313,9 @@ fn key_of(content: &str) -> Option<String> {
         let end = rest.find("\":")?;
         (rest[..end].to_owned(), ())
     } else {
-        let end = content.find(": ").or_else(|| content.strip_suffix(':').map(|k| k.len()))?;
+        let end = content
+            .find(": ")
+            .or_else(|| content.strip_suffix(':').map(|k| k.len()))?;
         (content[..end].trim_end().to_owned(), ())
     };
     Some(key)
@@ -239,16 +341,32 @@ fn locate(text: &str, tokens: &[String]) -> Option<usize> {
             }
         };
         // The children are the lines of the smallest indent deeper than the parent.
-        let child_indent = (start..end).map(|i| view(i).0).filter(|&ind| ind as isize > parent_indent).min();
+        let child_indent = (start..end)
+            .map(|i| view(i).0)
+            .filter(|&ind| ind as isize > parent_indent)
+            .min();
         let child_indent = match child_indent {
             Some(ind) => ind,
             None => {
-                // A sequence may sit at the same indent as its key.
-                (start..end).map(|i| view(i)).find(|(_, c)| c.starts_with("- ")).map(|(ind, _)| ind)?
+                // A sequence may sit at the same indent as its key; a flow
+                // collection (`[a, b]`) ends the walk at its key's line.
+                match (start..end).map(view).find(|(_, c)| c.starts_with("- ")) {
+                    Some((ind, _)) => ind,
+                    None => return found,
+                }
             }
         };
         let mut hit = None;
-        if let Ok(index) = token.parse::<usize>() {
+        let is_sequence = (start..end)
+            .map(view)
+            .find(|(ind, _)| *ind == child_indent)
+            .is_some_and(|(_, c)| c.starts_with("- ") || c == "-");
+        let index = if is_sequence {
+            token.parse::<usize>().ok()
+        } else {
+            None
+        };
+        if let Some(index) = index {
             let items: Vec<usize> = (start..end)
                 .filter(|&i| {
                     let (ind, c) = view(i);
@@ -267,18 +385,19 @@ fn locate(text: &str, tokens: &[String]) -> Option<usize> {
                 parent_indent = ind as isize;
             }
         } else {
-            for i in start..end {
+            let key_line = (start..end).find(|&i| {
                 let (ind, c) = view(i);
-                if ind == child_indent && key_of(c).as_deref() == Some(token.as_str()) {
-                    hit = Some(i);
-                    let item_end = (i + 1..end).find(|&j| view(j).0 <= ind).unwrap_or(end);
-                    found = Some(lines[i].number);
-                    start = i + 1;
-                    end = item_end;
-                    parent_indent = ind as isize;
-                    virtual_first = None;
-                    break;
-                }
+                ind == child_indent && key_of(c).as_deref() == Some(token.as_str())
+            });
+            if let Some(i) = key_line {
+                hit = Some(i);
+                let ind = view(i).0;
+                let item_end = (i + 1..end).find(|&j| view(j).0 <= ind).unwrap_or(end);
+                found = Some(lines[i].number);
+                start = i + 1;
+                end = item_end;
+                parent_indent = ind as isize;
+                virtual_first = None;
             }
         }
         if hit.is_none() {
@@ -311,7 +430,12 @@ components:
 ";
 
     fn check(pointer: &str, line: Option<usize>) {
-        let tokens: Vec<String> = pointer.trim_start_matches('#').split('/').skip(1).map(unescape).collect();
+        let tokens: Vec<String> = pointer
+            .trim_start_matches('#')
+            .split('/')
+            .skip(1)
+            .map(unescape)
+            .collect();
         assert_eq!(locate(TEXT, &tokens), line, "{pointer}");
     }
 

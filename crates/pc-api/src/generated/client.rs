@@ -231,36 +231,36 @@ pub mod builder {
                 Self::OPERATION_ID,
             );
             request.push_path("/v1/customers/");
-            request.push_path_param("customer_id", &customer_id)?;
+            request.push_path_param("customer_id", customer_id)?;
             request.push_path("/users");
-            if let ::std::option::Option::Some(value) = &size {
+            if let ::std::option::Option::Some(value) = size {
                 request.query("size", &value.to_string());
             }
-            if let ::std::option::Option::Some(value) = &sort_field {
+            if let ::std::option::Option::Some(value) = sort_field {
                 request.query("SortField", value.as_str());
             }
-            if let ::std::option::Option::Some(value) = &sort_direction {
+            if let ::std::option::Option::Some(value) = sort_direction {
                 request.query("SortDirection", &value.to_string());
             }
-            if let ::std::option::Option::Some(value) = &seek_operation {
+            if let ::std::option::Option::Some(value) = seek_operation {
                 request.query("seekOperation", &value.to_string());
             }
-            if let ::std::option::Option::Some(value) = &filter {
+            if let ::std::option::Option::Some(value) = filter {
                 request.query("filter", value.as_str());
             }
-            if let ::std::option::Option::Some(value) = &correlation_id {
+            if let ::std::option::Option::Some(value) = correlation_id {
                 request.header("MS-CorrelationId", value.as_str())?;
             }
-            if let ::std::option::Option::Some(value) = &cv {
+            if let ::std::option::Option::Some(value) = cv {
                 request.header("MS-CV", value.as_str())?;
             }
-            if let ::std::option::Option::Some(value) = &request_id {
+            if let ::std::option::Option::Some(value) = request_id {
                 request.header("MS-RequestId", value.as_str())?;
             }
-            if let ::std::option::Option::Some(value) = &continuation_token {
+            if let ::std::option::Option::Some(value) = continuation_token {
                 request.secret_header("MS-ContinuationToken", value)?;
             }
-            if let ::std::option::Option::Some(value) = &locale {
+            if let ::std::option::Option::Some(value) = locale {
                 request.header("X-Locale", value.as_str())?;
             }
             ::std::result::Result::Ok(request)
