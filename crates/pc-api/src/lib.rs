@@ -54,3 +54,13 @@ pub use crate::generated::client::{ErrorBody, builder};
 pub use crate::generated::{API_VERSION, DEFAULT_BASE_URL, types};
 pub use crate::secret::Secret;
 pub use crate::timestamp::Timestamp;
+
+/// The README examples, compiled as doctests.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+struct CrateReadme;
+
+/// The workspace README examples, compiled as doctests.
+#[cfg(doctest)]
+#[doc = include_str!("../../../README.md")]
+struct WorkspaceReadme;
