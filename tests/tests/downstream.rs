@@ -50,3 +50,34 @@ async fn downstream_errors_are_boxable() {
     assert!(error.to_string().contains("404"), "{error}");
     assert!(!error.to_string().contains("secret-token"), "{error}");
 }
+
+/// The downstream code of the paging issue: every user, exactly once.
+async fn list_all(
+    client: &Client,
+    customer_id: &str,
+) -> Result<Vec<pc_api::types::CustomerUser>, Box<dyn std::error::Error + Send + Sync>> {
+    use futures::TryStreamExt;
+    let users: Vec<pc_api::types::CustomerUser> = client
+        .get_customer_users(customer_id)
+        .size(100)
+        .stream()
+        .try_collect()
+        .await?;
+    Ok(users)
+}
+
+#[tokio::test]
+async fn downstream_listing_collects_every_user() {
+    let server = support::serve(support::json(
+        200,
+        support::fixture("responses/documented-users.json"),
+    ))
+    .await;
+    let client = Client::builder()
+        .base_url(server.uri())
+        .bearer_token("secret-token")
+        .build()
+        .expect("client");
+    let users = list_all(&client, support::CUSTOMER).await.expect("listing");
+    assert_eq!(users.len(), 2);
+}

@@ -14,18 +14,28 @@ fn fixture_crate(spec: &Path, dir: &Path) {
     let files = xtask::codegen::generate("fixture.yaml", &text).unwrap_or_else(|e| panic!("{e}"));
     let _ = std::fs::remove_dir_all(dir);
     std::fs::create_dir_all(dir.join("src/generated")).expect("mkdir");
-    for entry in std::fs::read_dir(root.join("crates/pc-api/src")).expect("pc-api src") {
-        let path = entry.expect("entry").path();
-        if path.extension().is_some_and(|e| e == "rs") {
-            std::fs::copy(&path, dir.join("src").join(path.file_name().expect("name")))
-                .expect("copy");
-        }
-    }
+    copy_sources(&root.join("crates/pc-api/src"), &dir.join("src"));
     for file in files {
         std::fs::write(dir.join("src/generated").join(&file.name), file.contents).expect("write");
     }
     std::fs::copy(root.join("Cargo.lock"), dir.join("Cargo.lock")).expect("lock");
     std::fs::write(dir.join("Cargo.toml"), standalone_manifest(&root)).expect("manifest");
+}
+
+/// Copies the hand-written sources of pc-api, every folder but `generated/`.
+fn copy_sources(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).expect("mkdir");
+    for entry in std::fs::read_dir(from).expect("pc-api src") {
+        let path = entry.expect("entry").path();
+        let name = path.file_name().expect("name");
+        if path.is_dir() {
+            if name != "generated" {
+                copy_sources(&path, &to.join(name));
+            }
+        } else if path.extension().is_some_and(|e| e == "rs") {
+            std::fs::copy(&path, to.join(name)).expect("copy");
+        }
+    }
 }
 
 /// pc-api's manifest with the workspace-inherited values written out, as a

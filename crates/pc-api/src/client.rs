@@ -6,7 +6,8 @@ use std::time::Duration;
 
 use reqwest::Url;
 
-use crate::{Error, Secret};
+use crate::auth::{StaticToken, TokenProvider};
+use crate::{Error, RetryPolicy, Secret};
 
 /// The per-request timeout when none is set: 60 seconds.
 pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(60);
@@ -17,6 +18,10 @@ pub const DEFAULT_LOCALE: &str = "en-US";
 /// The largest response body read when no other limit is set: 32 MiB. A page
 /// of 500 users is about 300 KiB.
 pub const DEFAULT_MAX_RESPONSE_BYTES: usize = 32 * 1024 * 1024;
+/// The most pages one listing fetches when no other limit is set: 100,000
+/// (50 million users at 500 a page). A server that never stops is an error,
+/// not an endless loop.
+pub const DEFAULT_MAX_PAGES: u64 = 100_000;
 
 /// A Partner Center client. Cheap to clone: clones share one connection pool.
 ///
@@ -43,10 +48,12 @@ pub(crate) struct ClientInner {
     /// Without a trailing slash; operation paths start with `/`.
     pub(crate) base_url: String,
     pub(crate) http: reqwest::Client,
-    pub(crate) token: Secret,
+    pub(crate) token: Arc<dyn TokenProvider>,
     pub(crate) locale: String,
     pub(crate) timeout: Duration,
     pub(crate) max_response_bytes: usize,
+    pub(crate) retry: RetryPolicy,
+    pub(crate) max_pages: u64,
 }
 
 impl Client {
@@ -74,16 +81,27 @@ impl Client {
     pub fn max_response_bytes(&self) -> usize {
         self.inner.max_response_bytes
     }
+
+    /// The retry policy of every request.
+    pub fn retry_policy(&self) -> &RetryPolicy {
+        &self.inner.retry
+    }
+
+    /// The most pages one listing fetches.
+    pub fn max_pages(&self) -> u64 {
+        self.inner.max_pages
+    }
 }
 
 impl fmt::Debug for Client {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Client")
             .field("base_url", &self.inner.base_url)
-            .field("token", &self.inner.token)
             .field("locale", &self.inner.locale)
             .field("timeout", &self.inner.timeout)
             .field("max_response_bytes", &self.inner.max_response_bytes)
+            .field("retry", &self.inner.retry)
+            .field("max_pages", &self.inner.max_pages)
             .finish_non_exhaustive()
     }
 }
@@ -115,6 +133,8 @@ impl progenitor_client::ClientInfo<()> for Client {
 /// | [`connect_timeout`](ClientBuilder::connect_timeout) | 10 s ([`DEFAULT_CONNECT_TIMEOUT`]) |
 /// | [`locale`](ClientBuilder::locale) | `en-US` ([`DEFAULT_LOCALE`]) |
 /// | [`max_response_bytes`](ClientBuilder::max_response_bytes) | 32 MiB ([`DEFAULT_MAX_RESPONSE_BYTES`]) |
+/// | [`retry_policy`](ClientBuilder::retry_policy) | 3 retries, backoff from 500 ms ([`RetryPolicy`]) |
+/// | [`max_pages`](ClientBuilder::max_pages) | 100,000 pages per listing ([`DEFAULT_MAX_PAGES`]) |
 ///
 /// HTTPS uses rustls with the platform's root certificates; redirects are
 /// never followed, so the token only goes to the base URL's host.
@@ -122,6 +142,9 @@ impl progenitor_client::ClientInfo<()> for Client {
 pub struct ClientBuilder {
     base_url: Option<String>,
     token: Option<Secret>,
+    provider: Option<Arc<dyn TokenProvider>>,
+    retry: Option<RetryPolicy>,
+    max_pages: Option<u64>,
     locale: Option<String>,
     timeout: Option<Duration>,
     connect_timeout: Option<Duration>,
@@ -134,8 +157,13 @@ impl fmt::Debug for ClientBuilder {
         f.debug_struct("ClientBuilder")
             .field("base_url", &self.base_url)
             .field("token", &self.token)
+            .field(
+                "token_provider",
+                &self.provider.as_ref().map(|_| "dyn TokenProvider"),
+            )
             .field("locale", &self.locale)
             .field("timeout", &self.timeout)
+            .field("retry", &self.retry)
             .finish_non_exhaustive()
     }
 }
@@ -149,9 +177,33 @@ impl ClientBuilder {
         self
     }
 
-    /// The bearer token sent as `Authorization: Bearer <token>`.
+    /// A fixed bearer token, sent as `Authorization: Bearer <token>`.
+    /// Replaces any [`token_provider`](ClientBuilder::token_provider).
     pub fn bearer_token(mut self, token: impl Into<Secret>) -> Self {
         self.token = Some(token.into());
+        self.provider = None;
+        self
+    }
+
+    /// Asks `provider` for the bearer token before every request, so that an
+    /// expiring token can be refreshed in the middle of a listing. Replaces
+    /// any [`bearer_token`](ClientBuilder::bearer_token).
+    pub fn token_provider(mut self, provider: impl TokenProvider + 'static) -> Self {
+        self.provider = Some(Arc::new(provider));
+        self.token = None;
+        self
+    }
+
+    /// When and how failed requests are retried.
+    pub fn retry_policy(mut self, policy: RetryPolicy) -> Self {
+        self.retry = Some(policy);
+        self
+    }
+
+    /// The most pages one listing fetches before it fails with
+    /// [`ErrorKind::Paging`](crate::ErrorKind::Paging).
+    pub fn max_pages(mut self, pages: u64) -> Self {
+        self.max_pages = Some(pages);
         self
     }
 
@@ -194,19 +246,18 @@ impl ClientBuilder {
                 .as_deref()
                 .unwrap_or(crate::generated::DEFAULT_BASE_URL),
         )?;
-        let token = self
-            .token
-            .ok_or_else(|| Error::config("no bearer token: call `bearer_token` on the builder"))?;
-        if token.is_empty() {
-            return Err(Error::config("the bearer token is empty"));
-        }
-        if reqwest::header::HeaderValue::from_str(&format!("Bearer {}", token.expose_secret()))
-            .is_err()
-        {
-            return Err(Error::config(
-                "the bearer token contains characters not allowed in an HTTP header",
-            ));
-        }
+        let token: Arc<dyn TokenProvider> = match (self.token, self.provider) {
+            (Some(token), _) => {
+                check_token(&token).map_err(Error::config)?;
+                Arc::new(StaticToken::new(token))
+            }
+            (None, Some(provider)) => provider,
+            (None, None) => {
+                return Err(Error::config(
+                    "no credentials: call `bearer_token` or `token_provider` on the builder",
+                ));
+            }
+        };
         let locale = self.locale.unwrap_or_else(|| DEFAULT_LOCALE.to_owned());
         if locale.is_empty() || reqwest::header::HeaderValue::from_str(&locale).is_err() {
             return Err(Error::config(format!(
@@ -234,9 +285,24 @@ impl ClientBuilder {
                 max_response_bytes: self
                     .max_response_bytes
                     .unwrap_or(DEFAULT_MAX_RESPONSE_BYTES),
+                retry: self.retry.unwrap_or_default(),
+                max_pages: self.max_pages.unwrap_or(DEFAULT_MAX_PAGES),
             }),
         })
     }
+}
+
+/// Checks that a token can be sent in an `Authorization` header; the message
+/// never contains the token.
+pub(crate) fn check_token(token: &Secret) -> Result<(), &'static str> {
+    if token.is_empty() {
+        return Err("the bearer token is empty");
+    }
+    let value = format!("Bearer {}", token.expose_secret());
+    if reqwest::header::HeaderValue::from_str(&value).is_err() {
+        return Err("the bearer token contains characters not allowed in an HTTP header");
+    }
+    Ok(())
 }
 
 fn parse_base_url(raw: &str) -> Result<String, Error> {
@@ -307,7 +373,7 @@ mod tests {
     #[test]
     fn token_is_required_and_must_fit_a_header() {
         let missing = Client::builder().build().expect_err("no token");
-        assert!(missing.to_string().contains("no bearer token"));
+        assert!(missing.to_string().contains("no credentials"));
         let bad = Client::builder()
             .bearer_token("a\r\nX-Evil: 1")
             .build()

@@ -5,7 +5,7 @@ use std::fmt;
 use reqwest::StatusCode;
 use reqwest::header::HeaderMap;
 
-use crate::ErrorBody;
+use crate::{ErrorBody, Secret};
 
 /// What kind of failure an [`Error`] is.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -26,6 +26,11 @@ pub enum ErrorKind {
     Decode,
     /// The response body is larger than the configured maximum.
     BodyTooLarge,
+    /// The token provider failed or returned a token that cannot be sent.
+    Auth,
+    /// A listing cannot go on safely: a next link to another host, a
+    /// continuation token that came back twice, or too many pages.
+    Paging,
 }
 
 /// An error of a call to Partner Center.
@@ -47,6 +52,9 @@ struct Inner {
     body: Option<ErrorBody>,
     request_id: Option<String>,
     correlation_id: Option<String>,
+    attempts: u32,
+    page: Option<u64>,
+    resume_token: Option<Secret>,
     source: Option<Box<dyn std::error::Error + Send + Sync>>,
 }
 
@@ -62,6 +70,9 @@ impl Error {
                 body: None,
                 request_id: None,
                 correlation_id: None,
+                attempts: 0,
+                page: None,
+                resume_token: None,
                 source: None,
             }),
         }
@@ -99,6 +110,27 @@ impl Error {
 
     pub(crate) fn with_body(mut self, body: ErrorBody) -> Self {
         self.inner.body = Some(body);
+        self
+    }
+
+    pub(crate) fn with_attempts(mut self, attempts: u32) -> Self {
+        self.inner.attempts = attempts;
+        self
+    }
+
+    /// Marks the error as the failure of page `page` of a listing; `token` is
+    /// the continuation token that fetches that page (none for the first).
+    pub(crate) fn with_page(mut self, page: u64, token: Option<Secret>) -> Self {
+        self.inner.page = Some(page);
+        self.inner.resume_token = token;
+        self
+    }
+
+    pub(crate) fn with_boxed_source(
+        mut self,
+        source: Box<dyn std::error::Error + Send + Sync>,
+    ) -> Self {
+        self.inner.source = Some(source);
         self
     }
 
@@ -155,6 +187,24 @@ impl Error {
         self.inner.correlation_id.as_deref()
     }
 
+    /// How many attempts were made (1 when the request was not retried, 0 when
+    /// nothing was sent).
+    pub fn attempts(&self) -> u32 {
+        self.inner.attempts
+    }
+
+    /// In a listing, the number (from 1) of the page that failed.
+    pub fn page(&self) -> Option<u64> {
+        self.inner.page
+    }
+
+    /// In a listing, the continuation token that fetches the page that
+    /// failed: pass it to the operation's `resume` to list the rest. `None`
+    /// when the first page failed (start again from the beginning).
+    pub fn resume_token(&self) -> Option<&Secret> {
+        self.inner.resume_token.as_ref()
+    }
+
     /// Whether the error is a response body that failed to decode.
     pub fn is_decode(&self) -> bool {
         self.inner.kind == ErrorKind::Decode
@@ -172,6 +222,9 @@ impl fmt::Display for Error {
         if let Some(operation) = inner.operation_id {
             write!(f, "{operation}: ")?;
         }
+        if let Some(page) = inner.page {
+            write!(f, "page {page} of the listing: ")?;
+        }
         match inner.kind {
             ErrorKind::Config => f.write_str("invalid client configuration")?,
             ErrorKind::InvalidRequest => f.write_str("invalid request, nothing was sent")?,
@@ -180,6 +233,8 @@ impl fmt::Display for Error {
             ErrorKind::Status => f.write_str("the service answered with an error status")?,
             ErrorKind::Decode => f.write_str("the response body could not be decoded")?,
             ErrorKind::BodyTooLarge => f.write_str("the response body is too large")?,
+            ErrorKind::Auth => f.write_str("no usable bearer token")?,
+            ErrorKind::Paging => f.write_str("the listing cannot continue")?,
         }
         if let Some(status) = inner.status {
             write!(f, ": HTTP {status}")?;
@@ -197,6 +252,9 @@ impl fmt::Display for Error {
                 write!(f, ": {cause}")?;
                 next = cause.source();
             }
+        }
+        if inner.attempts > 1 {
+            write!(f, " (after {} attempts)", inner.attempts)?;
         }
         if let (Some(request_id), Some(correlation_id)) = (&inner.request_id, &inner.correlation_id)
         {
@@ -246,6 +304,9 @@ impl fmt::Debug for Error {
             .field("message", &inner.message)
             .field("request_id", &inner.request_id)
             .field("correlation_id", &inner.correlation_id)
+            .field("attempts", &inner.attempts)
+            .field("page", &inner.page)
+            .field("resume_token", &inner.resume_token)
             .field("source", &inner.source)
             .finish_non_exhaustive()
     }

@@ -1,28 +1,40 @@
 //! What the generated operations call: building a request from its parts,
-//! sending it with the Partner Center headers, reading a bounded body and
-//! decoding it, and the serde helpers of the generated models.
+//! sending it with the Partner Center headers and retries, reading a bounded
+//! body and decoding it, and the serde helpers of the generated models.
+
+pub(crate) mod paging;
+
+use std::time::Instant;
 
 use progenitor_client::ResponseValue;
 use reqwest::header::{HeaderMap, HeaderName, HeaderValue};
 use reqwest::{Method, StatusCode};
 use serde::de::DeserializeOwned;
 
+use crate::retry::RetryPolicy;
 use crate::{Client, Error, ErrorBody, ErrorKind, Secret};
 
-const REQUEST_ID: &str = "MS-RequestId";
-const CORRELATION_ID: &str = "MS-CorrelationId";
+pub(crate) const REQUEST_ID: &str = "MS-RequestId";
+pub(crate) const CORRELATION_ID: &str = "MS-CorrelationId";
 const LOCALE: &str = "X-Locale";
 const UTF8_BOM: &[u8] = b"\xEF\xBB\xBF";
 /// How much of a non-JSON error body is kept.
 const MAX_ERROR_TEXT: usize = 4096;
 
-/// A request being built by a generated operation.
+/// The decoder of an operation's error bodies, by status.
+pub(crate) type DecodeError = fn(u16, &[u8]) -> ErrorBody;
+
+/// A request being built by a generated operation or by a pager.
+#[derive(Clone)]
 pub(crate) struct Request {
-    method: Method,
-    operation_id: &'static str,
-    path: String,
-    query: Vec<(&'static str, String)>,
-    headers: HeaderMap,
+    pub(crate) method: Method,
+    pub(crate) operation_id: &'static str,
+    /// The percent-encoded path, starting with `/`, appended to the base URL.
+    pub(crate) path: String,
+    /// A query string to send as it is (a next link's), without `?`.
+    pub(crate) raw_query: Option<String>,
+    pub(crate) query: Vec<(&'static str, String)>,
+    pub(crate) headers: HeaderMap,
 }
 
 impl Request {
@@ -31,6 +43,7 @@ impl Request {
             method,
             operation_id,
             path: String::new(),
+            raw_query: None,
             query: Vec::new(),
             headers: HeaderMap::new(),
         }
@@ -60,8 +73,11 @@ impl Request {
     }
 
     pub(crate) fn header(&mut self, name: &str, value: &str) -> Result<(), Error> {
-        let value = HeaderValue::from_str(value)
-            .map_err(|_| self.invalid(format!("header `{name}` contains characters not allowed in an HTTP header value (such as a line break)")))?;
+        let value = HeaderValue::from_str(value).map_err(|_| {
+            self.invalid(format!(
+                "header `{name}` contains characters not allowed in an HTTP header value (such as a line break)"
+            ))
+        })?;
         self.insert_header(name, value)
     }
 
@@ -89,21 +105,30 @@ impl Request {
     }
 }
 
+/// The parts of a successful response.
+struct RawResponse {
+    status: StatusCode,
+    headers: HeaderMap,
+    body: Vec<u8>,
+    request_id: String,
+    correlation_id: String,
+}
+
 impl Client {
     /// Sends the request and decodes a 2xx JSON body as `T`.
     pub(crate) async fn execute_json<T: DeserializeOwned>(
         &self,
         request: Request,
-        decode_error: fn(u16, &[u8]) -> ErrorBody,
+        decode_error: DecodeError,
     ) -> Result<ResponseValue<T>, Error> {
         let operation_id = request.operation_id;
-        let (status, headers, body, ids) = self.execute_raw(request, decode_error).await?;
-        match serde_json::from_slice::<T>(strip_bom(&body)) {
-            Ok(value) => Ok(ResponseValue::new(value, status, headers)),
+        let raw = self.execute_raw(request, decode_error).await?;
+        match serde_json::from_slice::<T>(strip_bom(&raw.body)) {
+            Ok(value) => Ok(ResponseValue::new(value, raw.status, raw.headers)),
             Err(e) => Err(Error::new(ErrorKind::Decode)
                 .with_operation(operation_id)
-                .with_ids(&ids.0, &ids.1)
-                .with_response(status, headers)
+                .with_ids(&raw.request_id, &raw.correlation_id)
+                .with_response(raw.status, raw.headers)
                 .with_message(format!(
                     "the body is not a valid `{}`",
                     short_type_name::<T>()
@@ -118,19 +143,20 @@ impl Client {
     pub(crate) async fn execute_empty(
         &self,
         request: Request,
-        decode_error: fn(u16, &[u8]) -> ErrorBody,
+        decode_error: DecodeError,
     ) -> Result<ResponseValue<()>, Error> {
-        let (status, headers, _, _) = self.execute_raw(request, decode_error).await?;
-        Ok(ResponseValue::new((), status, headers))
+        let raw = self.execute_raw(request, decode_error).await?;
+        Ok(ResponseValue::new((), raw.status, raw.headers))
     }
 
-    /// Sends one request with the Partner Center headers and reads the whole
+    /// Sends one request with the Partner Center headers, retrying as the
+    /// retry policy says with the same `MS-RequestId`, and reads the whole
     /// body within the size limit. A non-2xx status is an error.
     async fn execute_raw(
         &self,
         mut request: Request,
-        decode_error: fn(u16, &[u8]) -> ErrorBody,
-    ) -> Result<(StatusCode, HeaderMap, Vec<u8>, (String, String)), Error> {
+        decode_error: DecodeError,
+    ) -> Result<RawResponse, Error> {
         let inner = &*self.inner;
         let operation_id = request.operation_id;
         let request_id = header_or_new(&mut request.headers, REQUEST_ID);
@@ -149,58 +175,168 @@ impl Client {
             reqwest::header::ACCEPT,
             HeaderValue::from_static("application/json"),
         );
-        let mut authorization = HeaderValue::from_str(&format!(
-            "Bearer {}",
-            inner.token.expose_secret()
-        ))
-        .map_err(|_| {
-            fail(ErrorKind::Config).with_message("the bearer token is not a valid header value")
+        let url = self.url_of(&request).map_err(|e| {
+            e.with_operation(operation_id)
+                .with_ids(&request_id, &correlation_id)
         })?;
-        authorization.set_sensitive(true);
-        request
-            .headers
-            .insert(reqwest::header::AUTHORIZATION, authorization);
 
-        let mut url =
-            reqwest::Url::parse(&format!("{}{}", inner.base_url, request.path)).map_err(|e| {
-                fail(ErrorKind::InvalidRequest)
-                    .with_message("the request URL is invalid")
-                    .with_source(e)
+        let span = tracing::debug_span!(
+            "pc_api.request",
+            operation = operation_id,
+            method = %request.method,
+            path = %url.path(),
+            request_id = %request_id,
+            correlation_id = %correlation_id,
+        );
+
+        let policy: &RetryPolicy = &inner.retry;
+        let mut attempt: u32 = 0;
+        loop {
+            attempt += 1;
+            let started = Instant::now();
+            let token = inner.token.token().await.map_err(|e| {
+                fail(ErrorKind::Auth)
+                    .with_message("the token provider failed")
+                    .with_source(SourceMessage(e.to_string()))
+                    .with_attempts(attempt - 1)
             })?;
+            crate::client::check_token(&token).map_err(|m| {
+                fail(ErrorKind::Auth)
+                    .with_message(m)
+                    .with_attempts(attempt - 1)
+            })?;
+            let mut authorization = HeaderValue::from_str(&format!(
+                "Bearer {}",
+                token.expose_secret()
+            ))
+            .map_err(|_| {
+                fail(ErrorKind::Auth).with_message("the bearer token is not a valid header value")
+            })?;
+            authorization.set_sensitive(true);
+            let mut headers = request.headers.clone();
+            headers.insert(reqwest::header::AUTHORIZATION, authorization);
+
+            let outcome = self
+                .attempt(request.method.clone(), url.clone(), headers)
+                .await;
+            let elapsed_ms = started.elapsed().as_millis() as u64;
+            let (retry_headers, error) = match outcome {
+                Ok((status, headers, body)) if status.is_success() => {
+                    tracing::debug!(parent: &span, attempt, status = status.as_u16(), elapsed_ms, "response");
+                    return Ok(RawResponse {
+                        status,
+                        headers,
+                        body,
+                        request_id,
+                        correlation_id,
+                    });
+                }
+                Ok((status, headers, body)) => {
+                    tracing::debug!(parent: &span, attempt, status = status.as_u16(), elapsed_ms, "error response");
+                    let retryable = RetryPolicy::is_retryable_status(status);
+                    let decoded = decode_error(status.as_u16(), &body);
+                    let error = fail(ErrorKind::Status)
+                        .with_response(status, headers.clone())
+                        .with_body(decoded)
+                        .with_attempts(attempt);
+                    if !retryable {
+                        return Err(error);
+                    }
+                    (Some(headers), error)
+                }
+                Err((kind, message, source, response)) => {
+                    tracing::debug!(parent: &span, attempt, elapsed_ms, error = %source, "request failed");
+                    let mut error = fail(kind).with_boxed_source(source).with_attempts(attempt);
+                    if let Some(message) = message {
+                        error = error.with_message(message);
+                    }
+                    let mut retry_headers = None;
+                    if let Some((status, headers)) = response {
+                        retry_headers = Some(headers.clone());
+                        error = error.with_response(status, headers);
+                    }
+                    if kind == ErrorKind::BodyTooLarge {
+                        return Err(error);
+                    }
+                    (retry_headers, error)
+                }
+            };
+            if attempt > policy.retries() {
+                return Err(error);
+            }
+            let delay = policy.delay(attempt, retry_headers.as_ref());
+            tracing::info!(parent: &span, attempt, delay_ms = delay.as_millis() as u64, status = error.status().map(|s| s.as_u16()), "retrying");
+            tokio::time::sleep(delay).await;
+        }
+    }
+
+    /// One attempt: the status, headers and body, or what went wrong (with
+    /// the status and headers when a response had started).
+    async fn attempt(
+        &self,
+        method: Method,
+        url: reqwest::Url,
+        headers: HeaderMap,
+    ) -> Result<(StatusCode, HeaderMap, Vec<u8>), AttemptError> {
+        let inner = &*self.inner;
+        let response = inner
+            .http
+            .request(method, url)
+            .headers(headers)
+            .timeout(inner.timeout)
+            .send()
+            .await
+            .map_err(|e| (transport_kind(&e), None, e.into(), None))?;
+        let status = response.status();
+        let headers = response.headers().clone();
+        match read_body(response, inner.max_response_bytes).await {
+            Ok(body) => Ok((status, headers, body)),
+            Err((kind, message, source)) => {
+                Err((kind, Some(message), source, Some((status, headers))))
+            }
+        }
+    }
+
+    /// The full URL of a request: the base URL, the path, then the query.
+    pub(crate) fn url_of(&self, request: &Request) -> Result<reqwest::Url, Error> {
+        let mut text = format!("{}{}", self.inner.base_url, request.path);
+        if let Some(raw) = &request.raw_query {
+            text.push('?');
+            text.push_str(raw);
+        }
+        let mut url = reqwest::Url::parse(&text)
+            .map_err(|e| Error::invalid_request("the request URL is invalid").with_source(e))?;
         if !request.query.is_empty() {
             url.query_pairs_mut()
                 .extend_pairs(request.query.iter().map(|(k, v)| (*k, v.as_str())));
         }
-
-        let response = inner
-            .http
-            .request(request.method, url)
-            .headers(request.headers)
-            .timeout(inner.timeout)
-            .send()
-            .await
-            .map_err(|e| fail(transport_kind(&e)).with_source(e))?;
-        let status = response.status();
-        let headers = response.headers().clone();
-        let body = read_body(response, inner.max_response_bytes)
-            .await
-            .map_err(|e| {
-                e.with_operation(operation_id)
-                    .with_ids(&request_id, &correlation_id)
-                    .with_response(status, headers.clone())
-            })?;
-        if !status.is_success() {
-            let decoded = decode_error(status.as_u16(), &body);
-            return Err(fail(ErrorKind::Status)
-                .with_response(status, headers)
-                .with_body(decoded));
-        }
-        Ok((status, headers, body, (request_id, correlation_id)))
+        Ok(url)
     }
 }
 
+/// The kind, message, cause and (if a response started) status and headers
+/// of a failed attempt.
+type AttemptError = (
+    ErrorKind,
+    Option<String>,
+    Box<dyn std::error::Error + Send + Sync>,
+    Option<(StatusCode, HeaderMap)>,
+);
+
+/// An error message as an error, for causes that must not keep their original type.
+#[derive(Debug)]
+struct SourceMessage(String);
+
+impl std::fmt::Display for SourceMessage {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl std::error::Error for SourceMessage {}
+
 /// The value of a header the caller set, or a fresh UUID set now.
-fn header_or_new(headers: &mut HeaderMap, name: &'static str) -> String {
+pub(crate) fn header_or_new(headers: &mut HeaderMap, name: &'static str) -> String {
     if let Some(value) = headers.get(name).and_then(|v| v.to_str().ok()) {
         return value.to_owned();
     }
@@ -220,28 +356,41 @@ fn transport_kind(error: &reqwest::Error) -> ErrorKind {
 }
 
 /// Reads the body, refusing more than `limit` bytes.
-async fn read_body(mut response: reqwest::Response, limit: usize) -> Result<Vec<u8>, Error> {
+async fn read_body(
+    mut response: reqwest::Response,
+    limit: usize,
+) -> Result<Vec<u8>, (ErrorKind, String, Box<dyn std::error::Error + Send + Sync>)> {
     let too_large = || {
-        Error::new(ErrorKind::BodyTooLarge).with_message(format!(
-            "the limit is {limit} bytes (see `ClientBuilder::max_response_bytes`)"
-        ))
+        (
+            ErrorKind::BodyTooLarge,
+            format!("the limit is {limit} bytes (see `ClientBuilder::max_response_bytes`)"),
+            Box::new(SourceMessage("response body over the limit".to_owned()))
+                as Box<dyn std::error::Error + Send + Sync>,
+        )
     };
     let declared = response.content_length();
     if declared.is_some_and(|len| len > limit as u64) {
         return Err(too_large());
     }
     let mut body = Vec::with_capacity(declared.map_or(8 * 1024, |len| len as usize));
-    while let Some(chunk) = response.chunk().await.map_err(|e| {
-        Error::new(transport_kind(&e))
-            .with_message("reading the body failed")
-            .with_source(e)
-    })? {
-        if body.len() + chunk.len() > limit {
-            return Err(too_large());
+    loop {
+        match response.chunk().await {
+            Ok(Some(chunk)) => {
+                if body.len() + chunk.len() > limit {
+                    return Err(too_large());
+                }
+                body.extend_from_slice(&chunk);
+            }
+            Ok(None) => return Ok(body),
+            Err(e) => {
+                return Err((
+                    transport_kind(&e),
+                    "reading the body failed".to_owned(),
+                    e.into(),
+                ));
+            }
         }
-        body.extend_from_slice(&chunk);
     }
-    Ok(body)
 }
 
 /// Partner Center starts bodies with a UTF-8 byte order mark, which JSON

@@ -39,11 +39,13 @@ pub fn json(status: u16, body: impl Into<Vec<u8>>) -> ResponseTemplate {
     ResponseTemplate::new(status).set_body_raw(body.into(), "application/json; charset=utf-8")
 }
 
-/// A client of `server` with the test token.
+/// A client of `server` with the test token that never retries, so that
+/// each test sees the decoding of exactly one response.
 pub fn client(server: &MockServer) -> pc_api::Client {
     pc_api::Client::builder()
         .base_url(server.uri())
         .bearer_token(TOKEN)
+        .retry_policy(pc_api::RetryPolicy::never())
         .build()
         .expect("client")
 }

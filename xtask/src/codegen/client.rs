@@ -4,7 +4,9 @@
 use proc_macro2::TokenStream;
 use quote::{format_ident, quote};
 
-use super::ir::{Api, Location, Operation, Param, PathPart, StatusMatch, TypeRef};
+use super::ir::{
+    Api, FieldRef, Location, Operation, Paging, Param, PathPart, StatusMatch, TypeRef,
+};
 use super::models::{doc_attr, inner_doc_attr, type_tokens};
 use super::names::{field_ident, type_ident};
 
@@ -44,6 +46,16 @@ pub(crate) fn emit(api: &Api) -> TokenStream {
     let methods = api.operations.iter().map(emit_method);
     let builders = api.operations.iter().map(emit_builder);
     let error_body = emit_error_body(api);
+    let mut paged_collections: Vec<&str> = Vec::new();
+    let paged_impls = api.operations.iter().filter_map(|op| {
+        let paging = op.paging.as_ref()?;
+        if paged_collections.contains(&paging.collection.as_str()) {
+            return None;
+        }
+        paged_collections.push(&paging.collection);
+        Some(emit_paged_impl(paging))
+    });
+    let paged_impls: Vec<TokenStream> = paged_impls.collect();
     quote! {
         #doc
 
@@ -52,6 +64,8 @@ pub(crate) fn emit(api: &Api) -> TokenStream {
         }
 
         #error_body
+
+        #(#paged_impls)*
 
         pub mod builder {
             //! Request builders: set optional parameters, then `send()`.
@@ -144,6 +158,177 @@ fn emit_error_body(api: &Api) -> TokenStream {
                 }
             }
         }
+    }
+}
+
+/// The place `self.a.b…` along `fields`, as a reference; `?` leaves the
+/// function with `None` at an absent `Option`.
+fn field_path_ref(fields: &[FieldRef]) -> TokenStream {
+    let mut path = quote!(self);
+    let mut is_ref = true;
+    for field in fields {
+        let name = field_ident(&field.name);
+        if field.optional {
+            path = quote!(#path.#name.as_ref()?);
+            is_ref = true;
+        } else {
+            path = quote!(#path.#name);
+            is_ref = false;
+        }
+    }
+    if is_ref { path } else { quote!(&#path) }
+}
+
+/// `expr.field` as `&str` (a `String` or a `Secret`), `?`-ing an absent `Option`.
+fn step_str(expr: TokenStream, field: &FieldRef) -> TokenStream {
+    let name = field_ident(&field.name);
+    match (field.optional, &field.ty) {
+        (true, TypeRef::Secret) => quote!(#expr.#name.as_ref()?.expose_secret()),
+        (false, TypeRef::Secret) => quote!(#expr.#name.expose_secret()),
+        (true, _) => quote!(#expr.#name.as_deref()?),
+        (false, _) => quote!(#expr.#name.as_str()),
+    }
+}
+
+/// `impl crate::Paged` for the collection type of a paged operation.
+fn emit_paged_impl(paging: &Paging) -> TokenStream {
+    let collection = type_ident(&paging.collection);
+    let item = type_tokens(&paging.item_ty, &quote!(crate::types::));
+    let items = field_ident(&paging.items.name);
+    let link = field_path_ref(&paging.next);
+    let uri_name = field_ident(&paging.link_uri.name);
+    let uri = if paging.link_uri.optional {
+        quote!(link.#uri_name.as_deref())
+    } else {
+        quote!(::std::option::Option::Some(link.#uri_name.as_str()))
+    };
+    let headers = match &paging.link_headers {
+        Some(h) => {
+            let field = field_ident(&h.field.name);
+            let key = step_str(quote!(header), &h.key);
+            let value = step_str(quote!(header), &h.value);
+            quote!(link.#field.iter().filter_map(|header| ::std::option::Option::Some((#key, #value))).collect())
+        }
+        None => quote!(::std::vec::Vec::new()),
+    };
+    let token = match &paging.token {
+        Some(field) => {
+            let name = field_ident(&field.name);
+            match (field.optional, &field.ty) {
+                (true, TypeRef::Secret) => {
+                    quote!(self.#name.as_ref().map(|token| token.expose_secret()))
+                }
+                (false, TypeRef::Secret) => {
+                    quote!(::std::option::Option::Some(self.#name.expose_secret()))
+                }
+                (true, _) => quote!(self.#name.as_deref()),
+                (false, _) => quote!(::std::option::Option::Some(self.#name.as_str())),
+            }
+        }
+        None => quote!(::std::option::Option::None),
+    };
+    quote! {
+        impl crate::Paged for crate::types::#collection {
+            type Item = #item;
+
+            fn take_items(&mut self) -> ::std::vec::Vec<Self::Item> {
+                ::std::mem::take(&mut self.#items)
+            }
+
+            fn next_link(&self) -> ::std::option::Option<crate::NextLink<'_>> {
+                let link = #link;
+                ::std::option::Option::Some(crate::NextLink { uri: #uri, headers: #headers })
+            }
+
+            fn continuation_token(&self) -> ::std::option::Option<&str> {
+                #token
+            }
+        }
+    }
+}
+
+/// `pages`, `stream` and `resume` on the builder of a paged operation.
+fn emit_paging_methods(op: &Operation, paging: &Paging) -> TokenStream {
+    let collection = type_ident(&paging.collection);
+    let item = type_tokens(&paging.item_ty, &quote!(crate::types::));
+    let token_header = &paging.token_header;
+    let path_prefix = &paging.path_prefix;
+    let seek = match &paging.seek {
+        Some(seek) => {
+            let (wire, value) = (&seek.wire, &seek.value);
+            quote!(::std::option::Option::Some((#wire, #value)))
+        }
+        None => quote!(::std::option::Option::None),
+    };
+    let token_param = op
+        .params
+        .iter()
+        .find(|p| p.location == Location::Header && p.wire.eq_ignore_ascii_case(token_header));
+    let resume = token_param.map(|param| {
+        let setter = field_ident(&param.name);
+        let seek_call = paging.seek.as_ref().map(|seek| {
+            let setter = field_ident(&seek.param);
+            match &seek.variant {
+                Some((ty, variant)) => {
+                    let ty = type_ident(ty);
+                    let variant = type_ident(variant);
+                    quote!(.#setter(crate::types::#ty::#variant))
+                }
+                None => {
+                    let value = &seek.value;
+                    quote!(.#setter(#value))
+                }
+            }
+        });
+        let doc = doc_attr(&format!(
+            "Continues a listing from a continuation token saved from [`Page::continuation_token`](crate::Page::continuation_token) or [`Error::resume_token`](crate::Error::resume_token): the first page fetched is the one the token points to, and the listing goes on from there.\n\nSends the token in `{token_header}`{}.",
+            paging.seek.as_ref().map(|s| format!(" with `{}={}`", s.wire, s.value)).unwrap_or_default()
+        ));
+        let pass = if param.ty == TypeRef::Secret { quote!(token) } else { quote!(token.into_inner()) };
+        quote! {
+            #doc
+            pub fn resume(self, token: impl ::std::convert::Into<crate::Secret>) -> Self {
+                let token: crate::Secret = token.into();
+                self.#setter(#pass) #seek_call
+            }
+        }
+    });
+    let method = &op.method_name;
+    let pages_doc = doc_attr(&format!(
+        "Lists every page, following the next links (see [`Pages`](crate::Pages)).\n\nEvery page is requested with the same `MS-CorrelationId` and a fresh `MS-RequestId`; while you work on one page, the next is fetched.\n\n```no_run\n# async fn example(client: &{CRATE}::Client) -> Result<(), {CRATE}::Error> {{\nuse futures::TryStreamExt;\nlet mut pages = client.{method}({}).pages();\nwhile let Some(page) = pages.try_next().await? {{\n    println!(\"page {{}}\", page.number());\n}}\n# Ok(())\n# }}\n```",
+        args_of(op)
+            .iter()
+            .map(|p| example_value(p))
+            .collect::<Vec<_>>()
+            .join(", ")
+    ));
+    let stream_doc = doc_attr(&format!(
+        "Lists every item of every page, each exactly once and in order (see [`Items`](crate::Items)).\n\n```no_run\n# async fn example(client: &{CRATE}::Client) -> Result<(), {CRATE}::Error> {{\nuse futures::TryStreamExt;\nlet all: Vec<_> = client.{method}({}).stream().try_collect().await?;\n# Ok(())\n# }}\n```",
+        args_of(op)
+            .iter()
+            .map(|p| example_value(p))
+            .collect::<Vec<_>>()
+            .join(", ")
+    ));
+    quote! {
+        const PAGING: crate::runtime::paging::PagingSpec = crate::runtime::paging::PagingSpec {
+            token_header: #token_header,
+            seek: #seek,
+            path_prefix: #path_prefix,
+        };
+
+        #pages_doc
+        pub fn pages(self) -> crate::Pages<crate::types::#collection> {
+            let first = self.request();
+            crate::Pages::start(self.client, first, &Self::PAGING, Self::decode_error)
+        }
+
+        #stream_doc
+        pub fn stream(self) -> crate::Items<#item> {
+            self.pages().items()
+        }
+
+        #resume
     }
 }
 
@@ -400,6 +585,10 @@ fn emit_builder(op: &Operation) -> TokenStream {
             None => quote!(#pattern => crate::runtime::error_body_text(body),),
         }
     });
+    let paging_methods = op
+        .paging
+        .as_ref()
+        .map(|paging| emit_paging_methods(op, paging));
     let has_default = op.errors.iter().any(|c| c.status == StatusMatch::Default);
     let fallback = (!has_default).then(|| quote!(_ => crate::runtime::error_body_text(body),));
     quote! {
@@ -431,6 +620,8 @@ fn emit_builder(op: &Operation) -> TokenStream {
                 #(#param_steps)*
                 ::std::result::Result::Ok(request)
             }
+
+            #paging_methods
 
             #send_doc
             pub async fn send(self) -> ::std::result::Result<::progenitor_client::ResponseValue<#result_ty>, crate::Error> {

@@ -77,6 +77,29 @@ impl ErrorBody {
         }
     }
 }
+impl crate::Paged for crate::types::CustomerUserCollection {
+    type Item = crate::types::CustomerUser;
+    fn take_items(&mut self) -> ::std::vec::Vec<Self::Item> {
+        ::std::mem::take(&mut self.items)
+    }
+    fn next_link(&self) -> ::std::option::Option<crate::NextLink<'_>> {
+        let link = self.links.as_ref()?.next.as_ref()?;
+        ::std::option::Option::Some(crate::NextLink {
+            uri: link.uri.as_deref(),
+            headers: link
+                .headers
+                .iter()
+                .filter_map(|header| ::std::option::Option::Some((
+                    header.key.as_deref()?,
+                    header.value.as_ref()?.expose_secret(),
+                )))
+                .collect(),
+        })
+    }
+    fn continuation_token(&self) -> ::std::option::Option<&str> {
+        self.continuation_token.as_ref().map(|token| token.expose_secret())
+    }
+}
 pub mod builder {
     //! Request builders: set optional parameters, then `send()`.
     /// The request of [`Client::get_customer_users`](crate::Client::get_customer_users): set optional parameters, then [`send`](GetCustomerUsers::send).
@@ -264,6 +287,49 @@ pub mod builder {
                 request.header("X-Locale", value.as_str())?;
             }
             ::std::result::Result::Ok(request)
+        }
+        const PAGING: crate::runtime::paging::PagingSpec = crate::runtime::paging::PagingSpec {
+            token_header: "MS-ContinuationToken",
+            seek: ::std::option::Option::Some(("seekOperation", "Next")),
+            path_prefix: "/v1",
+        };
+        /// Lists every page, following the next links (see [`Pages`](crate::Pages)).
+        ///
+        /// Every page is requested with the same `MS-CorrelationId` and a fresh `MS-RequestId`; while you work on one page, the next is fetched.
+        ///
+        /// ```no_run
+        /// # async fn example(client: &pc_api::Client) -> Result<(), pc_api::Error> {
+        /// use futures::TryStreamExt;
+        /// let mut pages = client.get_customer_users("<customer_id>").pages();
+        /// while let Some(page) = pages.try_next().await? {
+        ///     println!("page {}", page.number());
+        /// }
+        /// # Ok(())
+        /// # }
+        /// ```
+        pub fn pages(self) -> crate::Pages<crate::types::CustomerUserCollection> {
+            let first = self.request();
+            crate::Pages::start(self.client, first, &Self::PAGING, Self::decode_error)
+        }
+        /// Lists every item of every page, each exactly once and in order (see [`Items`](crate::Items)).
+        ///
+        /// ```no_run
+        /// # async fn example(client: &pc_api::Client) -> Result<(), pc_api::Error> {
+        /// use futures::TryStreamExt;
+        /// let all: Vec<_> = client.get_customer_users("<customer_id>").stream().try_collect().await?;
+        /// # Ok(())
+        /// # }
+        /// ```
+        pub fn stream(self) -> crate::Items<crate::types::CustomerUser> {
+            self.pages().items()
+        }
+        /// Continues a listing from a continuation token saved from [`Page::continuation_token`](crate::Page::continuation_token) or [`Error::resume_token`](crate::Error::resume_token): the first page fetched is the one the token points to, and the listing goes on from there.
+        ///
+        /// Sends the token in `MS-ContinuationToken` with `seekOperation=Next`.
+        pub fn resume(self, token: impl ::std::convert::Into<crate::Secret>) -> Self {
+            let token: crate::Secret = token.into();
+            self.continuation_token(token)
+                .seek_operation(crate::types::SeekOperation::Next)
         }
         /// Sends the request and decodes the response (200).
         ///

@@ -1,0 +1,62 @@
+//! [`TokenProvider`]: where the bearer token of each request comes from.
+
+use std::future::Future;
+use std::pin::Pin;
+
+use crate::Secret;
+
+/// A boxed error, as token providers return.
+pub type BoxError = Box<dyn std::error::Error + Send + Sync>;
+
+/// A boxed future, as [`TokenProvider::token`] returns.
+pub type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
+
+/// Supplies the bearer token. The client asks before every attempt of every
+/// request, so a provider that refreshes an expiring token keeps a long
+/// listing going.
+///
+/// Closures returning a future implement it:
+///
+/// ```no_run
+/// # async fn example() -> Result<(), pc_api::Error> {
+/// let client = pc_api::Client::builder()
+///     .token_provider(|| async {
+///         // Fetch or refresh an access token here.
+///         Ok::<_, pc_api::BoxError>(pc_api::Secret::from("<access token>"))
+///     })
+///     .build()?;
+/// # Ok(())
+/// # }
+/// ```
+pub trait TokenProvider: Send + Sync {
+    /// The token for the next request.
+    fn token(&self) -> BoxFuture<'_, Result<Secret, BoxError>>;
+}
+
+/// One fixed token, as set by [`ClientBuilder::bearer_token`](crate::ClientBuilder::bearer_token).
+#[derive(Clone, Debug)]
+pub struct StaticToken(Secret);
+
+impl StaticToken {
+    /// A provider that always returns `token`.
+    pub fn new(token: impl Into<Secret>) -> Self {
+        StaticToken(token.into())
+    }
+}
+
+impl TokenProvider for StaticToken {
+    fn token(&self) -> BoxFuture<'_, Result<Secret, BoxError>> {
+        let token = self.0.clone();
+        Box::pin(async move { Ok(token) })
+    }
+}
+
+impl<F, Fut> TokenProvider for F
+where
+    F: Fn() -> Fut + Send + Sync,
+    Fut: Future<Output = Result<Secret, BoxError>> + Send + 'static,
+{
+    fn token(&self) -> BoxFuture<'_, Result<Secret, BoxError>> {
+        Box::pin(self())
+    }
+}
