@@ -768,7 +768,9 @@ async fn tracing_shows_requests_and_never_a_secret() {
 
 #[tokio::test]
 async fn a_timed_out_attempt_is_retried() {
-    let slow = ResponseTemplate::new(200).set_body_json(json!({ "items": [] })).set_delay(Duration::from_secs(3));
+    let slow = ResponseTemplate::new(200)
+        .set_body_json(json!({ "items": [] }))
+        .set_delay(Duration::from_secs(3));
     let server = server_with(sequence(vec![slow])).await;
     let client = pc_api::Client::builder()
         .base_url(server.uri())
@@ -777,9 +779,16 @@ async fn a_timed_out_attempt_is_retried() {
         .retry_policy(fast_retries())
         .build()
         .expect("client");
-    let page = client.get_customer_users(CUSTOMER).send().await.expect("second attempt");
+    let page = client
+        .get_customer_users(CUSTOMER)
+        .send()
+        .await
+        .expect("second attempt");
     assert_eq!(page.items.len(), 1);
     let received = server.received_requests().await.expect("recording");
     assert_eq!(received.len(), 2);
-    assert_eq!(header(&received[0], "ms-requestid"), header(&received[1], "ms-requestid"));
+    assert_eq!(
+        header(&received[0], "ms-requestid"),
+        header(&received[1], "ms-requestid")
+    );
 }
