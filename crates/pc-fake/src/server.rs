@@ -340,7 +340,12 @@ fn list_users(shared: &Shared, customer: &str, request: &RecordedRequest) -> (St
     let order = tenant.order(position.sort, position.inactive);
     let start = (position.offset as usize).min(order.len());
     let end = (start + usize::from(position.size)).min(order.len());
-    let items = &order[start..end];
+    // A descending listing walks the ascending order from its end.
+    let items: Vec<u32> = if position.descending {
+        (start..end).map(|i| order[order.len() - 1 - i]).collect()
+    } else {
+        order[start..end].to_vec()
+    };
 
     let mut body = Vec::with_capacity(items.len() * 700 + 1024);
     body.extend_from_slice(format!("{{\"totalCount\":{},\"items\":[", items.len()).as_bytes());
@@ -548,6 +553,9 @@ fn finish(
         headers.insert("ms-cv", cv);
     }
     headers.insert("ms-serverid", HeaderValue::from_static("pc-fake"));
+    if status == StatusCode::METHOD_NOT_ALLOWED {
+        headers.insert(header::ALLOW, HeaderValue::from_static("GET"));
+    }
     if status == StatusCode::TOO_MANY_REQUESTS {
         headers.insert(
             header::RETRY_AFTER,

@@ -141,7 +141,7 @@ pub mod builder {
                 locale: ::std::option::Option::None,
             }
         }
-        /// The maximum number of customer users to return in one page. The service returns 100 when it is not set and accepts at most 500.
+        /// The maximum number of customer users to return in one page. The service returns 100 when it is not set and accepts 1 to 500.
         ///
         /// Sent as the `size` query parameter.
         pub fn size(mut self, value: i32) -> Self {
