@@ -523,9 +523,16 @@ async fn a_failing_token_provider_is_an_auth_error() {
         .expect_err("no token");
     assert_eq!(error.kind(), ErrorKind::Auth);
     assert!(
-        error.to_string().contains("refresh token expired"),
+        error.to_string().contains("the token provider failed"),
         "{error}"
     );
+    // The provider's own message may hold anything: only in `source()`, not in `Display`.
+    assert!(
+        !error.to_string().contains("refresh token expired"),
+        "{error}"
+    );
+    let source = std::error::Error::source(&error).map(|s| s.to_string());
+    assert_eq!(source.as_deref(), Some("refresh token expired"));
     assert!(
         server
             .received_requests()
@@ -705,65 +712,97 @@ async fn a_connection_closed_mid_listing_is_retried() {
     assert_eq!(names(&users), expected_names(0..6));
 }
 
-/// A `tracing` writer that keeps everything in memory.
-#[derive(Clone, Default)]
-struct Captured(Arc<std::sync::Mutex<Vec<u8>>>);
-
-impl std::io::Write for Captured {
-    fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
-        self.0.lock().expect("lock").extend_from_slice(bytes);
-        Ok(bytes.len())
-    }
-
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
-    }
+#[tokio::test]
+async fn the_page_limit_keeps_the_token_to_resume_past_it() {
+    let server = server_with(listing(10, 2, Style::Relative)).await;
+    let limited = pc_api::Client::builder()
+        .base_url(server.uri())
+        .bearer_token(TOKEN)
+        .max_pages(2)
+        .build()
+        .expect("client");
+    let mut listed = Vec::new();
+    let mut stream = limited.get_customer_users(CUSTOMER).stream();
+    let error = loop {
+        match stream.try_next().await {
+            Ok(Some(user)) => listed.push(user),
+            Ok(None) => panic!("the limit should stop the listing"),
+            Err(error) => break error,
+        }
+    };
+    assert_eq!(error.page(), Some(3));
+    let token = error
+        .resume_token()
+        .cloned()
+        .expect("a token to resume from");
+    assert_eq!(token.expose_secret(), token_of(2));
+    let rest: Vec<CustomerUser> = client(&server)
+        .get_customer_users(CUSTOMER)
+        .resume(token)
+        .stream()
+        .try_collect()
+        .await
+        .expect("rest");
+    listed.extend(rest);
+    assert_eq!(names(&listed), expected_names(0..10));
 }
 
 #[tokio::test]
-async fn tracing_shows_requests_and_never_a_secret() {
-    use tracing_subscriber::util::SubscriberInitExt;
-    let captured = Captured::default();
-    let writer = captured.clone();
-    let _guard = tracing_subscriber::fmt()
-        .with_max_level(tracing_subscriber::filter::LevelFilter::DEBUG)
-        .with_ansi(false)
-        .with_writer(move || writer.clone())
-        .set_default();
-    let inner = listing(4, 2, Style::Relative);
-    let calls = AtomicUsize::new(0);
-    let server = server_with(move |request: &Request| {
-        if calls.fetch_add(1, Ordering::SeqCst) == 0 {
-            ResponseTemplate::new(503)
-        } else {
-            inner(request)
-        }
-    })
-    .await;
+async fn a_next_link_with_a_token_but_no_uri_asks_for_the_next_page() {
+    let next = json!({ "headers": [{ "key": "MS-ContinuationToken", "value": "t/2+=," }] });
+    let server = server_with(sequence(vec![page_with_next(next, None)])).await;
     let users: Vec<CustomerUser> = client(&server)
         .get_customer_users(CUSTOMER)
+        .size(5)
+        .seek_operation(pc_api::types::SeekOperation::First)
         .stream()
         .try_collect()
         .await
         .expect("listing");
-    assert_eq!(users.len(), 4);
-    let log = String::from_utf8(captured.0.lock().expect("lock").clone()).expect("utf-8");
-    for expected in [
-        "pc_api.request",
-        "operation=\"getCustomerUsers\"",
-        "request_id=",
-        "correlation_id=",
-        "status=503",
-        "status=200",
-        "retrying",
-        "attempt=2",
-        "elapsed_ms=",
-    ] {
-        assert!(log.contains(expected), "missing {expected} in:\n{log}");
-    }
-    for secret in [TOKEN.to_owned(), token_of(1)] {
-        assert!(!log.contains(&secret), "secret in the log:\n{log}");
-    }
+    assert_eq!(users.len(), 2);
+    let received = server.received_requests().await.expect("recording");
+    assert_eq!(
+        received[1].url.path(),
+        format!("/v1/customers/{CUSTOMER}/users")
+    );
+    assert_eq!(received[1].url.query(), Some("size=5&seekOperation=Next"));
+    assert_eq!(header(&received[1], "ms-continuationtoken"), "t/2+=,");
+}
+
+#[tokio::test]
+async fn an_error_status_with_a_broken_body_is_not_retried() {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind");
+    let addr = listener.local_addr().expect("addr");
+    let requests = Arc::new(AtomicUsize::new(0));
+    let counter = requests.clone();
+    tokio::spawn(async move {
+        while let Ok((mut socket, _)) = listener.accept().await {
+            counter.fetch_add(1, Ordering::SeqCst);
+            let mut buffer = [0u8; 4096];
+            let _ = socket.read(&mut buffer).await;
+            // A 404 whose body stops half-way: the connection closes early.
+            let _ = socket
+                .write_all(b"HTTP/1.1 404 Not Found\r\ncontent-length: 1000\r\n\r\n{\"code\":")
+                .await;
+        }
+    });
+    let client = pc_api::Client::builder()
+        .base_url(format!("http://{addr}"))
+        .bearer_token(TOKEN)
+        .retry_policy(fast_retries())
+        .build()
+        .expect("client");
+    let error = client
+        .get_customer_users(CUSTOMER)
+        .send()
+        .await
+        .expect_err("404");
+    assert_eq!(error.status().map(|s| s.as_u16()), Some(404));
+    assert_eq!(error.kind(), ErrorKind::Transport);
+    assert_eq!(requests.load(Ordering::SeqCst), 1);
 }
 
 #[tokio::test]

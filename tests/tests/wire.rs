@@ -526,3 +526,34 @@ async fn base_url_with_a_path_prefix() {
         format!("/proxy/v1/customers/{CUSTOMER}/users")
     );
 }
+
+#[tokio::test]
+async fn a_lying_content_length_is_an_error_not_an_allocation() {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind");
+    let addr = listener.local_addr().expect("addr");
+    tokio::spawn(async move {
+        while let Ok((mut socket, _)) = listener.accept().await {
+            let mut buffer = [0u8; 4096];
+            let _ = socket.read(&mut buffer).await;
+            let _ = socket
+                .write_all(b"HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: 9223372036854775000\r\n\r\n{\"items\":[")
+                .await;
+        }
+    });
+    let client = pc_api::Client::builder()
+        .base_url(format!("http://{addr}"))
+        .bearer_token(TOKEN)
+        .max_response_bytes(usize::MAX)
+        .retry_policy(pc_api::RetryPolicy::never())
+        .build()
+        .expect("client");
+    let error = client
+        .get_customer_users(CUSTOMER)
+        .send()
+        .await
+        .expect_err("cut off");
+    assert_eq!(error.kind(), ErrorKind::Transport);
+}

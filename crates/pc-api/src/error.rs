@@ -56,6 +56,9 @@ struct Inner {
     page: Option<u64>,
     resume_token: Option<Secret>,
     source: Option<Box<dyn std::error::Error + Send + Sync>>,
+    /// Whether `Display` leaves out the source (a token provider's error,
+    /// which the crate cannot vouch is free of secrets).
+    hide_source: bool,
 }
 
 impl Error {
@@ -74,6 +77,7 @@ impl Error {
                 page: None,
                 resume_token: None,
                 source: None,
+                hide_source: false,
             }),
         }
     }
@@ -123,6 +127,11 @@ impl Error {
     pub(crate) fn with_page(mut self, page: u64, token: Option<Secret>) -> Self {
         self.inner.page = Some(page);
         self.inner.resume_token = token;
+        self
+    }
+
+    pub(crate) fn hide_source(mut self) -> Self {
+        self.inner.hide_source = true;
         self
     }
 
@@ -199,8 +208,12 @@ impl Error {
     }
 
     /// In a listing, the continuation token that fetches the page that
-    /// failed: pass it to the operation's `resume` to list the rest. `None`
-    /// when the first page failed (start again from the beginning).
+    /// failed: pass it to the operation's `resume` to list the rest.
+    ///
+    /// `None` when there is nothing to resume from: the first page failed
+    /// (start again), the page was to be fetched from a next link without a
+    /// token, or the service repeated a token or sent a link to another host
+    /// (resuming would repeat the fault).
     pub fn resume_token(&self) -> Option<&Secret> {
         self.inner.resume_token.as_ref()
     }
@@ -245,7 +258,7 @@ impl fmt::Display for Error {
         if let Some(message) = &inner.message {
             write!(f, ": {message}")?;
         }
-        if let Some(source) = &inner.source {
+        if let Some(source) = inner.source.as_ref().filter(|_| !inner.hide_source) {
             write!(f, ": {source}")?;
             let mut next = source.source();
             while let Some(cause) = next {

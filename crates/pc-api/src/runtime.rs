@@ -196,8 +196,9 @@ impl Client {
             let started = Instant::now();
             let token = inner.token.token().await.map_err(|e| {
                 fail(ErrorKind::Auth)
-                    .with_message("the token provider failed")
-                    .with_source(SourceMessage(e.to_string()))
+                    .with_message("the token provider failed (its error is the source of this one)")
+                    .with_boxed_source(e)
+                    .hide_source()
                     .with_attempts(attempt - 1)
             })?;
             crate::client::check_token(&token).map_err(|m| {
@@ -251,11 +252,16 @@ impl Client {
                         error = error.with_message(message);
                     }
                     let mut retry_headers = None;
+                    let mut retryable = kind != ErrorKind::BodyTooLarge;
                     if let Some((status, headers)) = response {
+                        // A body cut off under a 2xx is worth another try; under
+                        // an error status, only if the status itself is.
+                        retryable &=
+                            status.is_success() || RetryPolicy::is_retryable_status(status);
                         retry_headers = Some(headers.clone());
                         error = error.with_response(status, headers);
                     }
-                    if kind == ErrorKind::BodyTooLarge {
+                    if !retryable {
                         return Err(error);
                     }
                     (retry_headers, error)
@@ -372,7 +378,10 @@ async fn read_body(
     if declared.is_some_and(|len| len > limit as u64) {
         return Err(too_large());
     }
-    let mut body = Vec::with_capacity(declared.map_or(8 * 1024, |len| len as usize));
+    // A declared length is a hint, not a promise: never reserve more than
+    // 256 KiB before the bytes arrive.
+    let mut body =
+        Vec::with_capacity(declared.map_or(8 * 1024, |len| len.min(256 * 1024) as usize));
     loop {
         match response.chunk().await {
             Ok(Some(chunk)) => {

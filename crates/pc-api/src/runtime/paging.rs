@@ -354,14 +354,17 @@ impl<T: Paged> Pager<T> {
                     let mut next_token = None;
                     match self.next_request(&body) {
                         Ok(None) => {}
-                        Ok(Some(_)) if number >= self.client.inner.max_pages => {
+                        Ok(Some((_, token))) if number >= self.client.inner.max_pages => {
+                            // The token is kept on the page and the error, so
+                            // that the listing can be resumed past the limit.
+                            next_token = token.clone();
                             self.next = Next::Failed(
                                 Error::new(ErrorKind::Paging)
                                     .with_operation(self.first.operation_id)
                                     .with_message(format!(
                                         "the service offers more than {number} pages, the client's limit (see `ClientBuilder::max_pages`)"
                                     ))
-                                    .with_page(number + 1, None),
+                                    .with_page(number + 1, token),
                             );
                         }
                         Ok(Some((request, token))) => {
@@ -469,9 +472,14 @@ impl<T: Paged> Pager<T> {
             let header = HeaderName::from_bytes(self.spec.token_header.as_bytes())
                 .map_err(|_| paging_error("the token header name is not valid"))?;
             request.headers.insert(header, value);
-            if let Some((name, seek)) = self.spec.seek {
-                set_seek(&mut request, name, seek);
-            }
+        }
+        // A token the link's URI does not ask for itself goes with the seek
+        // parameter: the fallback of a `next` without headers, or without a URI.
+        if token.is_some()
+            && (header_token.is_none() || uri.is_none())
+            && let Some((name, seek)) = self.spec.seek
+        {
+            set_seek(&mut request, name, seek);
         }
         Ok(Some((request, token.map(Secret::from))))
     }
