@@ -207,7 +207,43 @@ pub(crate) enum StatusMatch {
 }
 
 /// Names a builder already uses for its own methods.
-const BUILDER_METHODS: &[&str] = &["send", "stream", "pages", "client"];
+const BUILDER_METHODS: &[&str] = &[
+    "send",
+    "stream",
+    "pages",
+    "resume",
+    "client",
+    "request",
+    "new",
+    "decode_error",
+];
+
+/// Names of the hand-written methods of `Client` (and of the traits it
+/// implements) that an operation may not take.
+const CLIENT_METHODS: &[&str] = &[
+    "builder",
+    "base_url",
+    "locale",
+    "timeout",
+    "max_response_bytes",
+    "retry_policy",
+    "max_pages",
+    "execute_json",
+    "execute_empty",
+    "execute_raw",
+    "attempt",
+    "url_of",
+    "clone",
+    "clone_from",
+    "fmt",
+    "inner",
+    "baseurl",
+    "client",
+    "api_version",
+    "to_owned",
+    "eq",
+    "hash",
+];
 
 /// Lowers the document into the IR, or every error found.
 pub(crate) fn lower(document: &Document) -> Result<Api, SpecErrors> {
@@ -235,11 +271,13 @@ pub(crate) fn lower(document: &Document) -> Result<Api, SpecErrors> {
             }
         }
     }
+    ctx.check_alias_cycles();
+    ctx.check_shared_paging(&operations);
     if !ctx.errors.is_empty() {
         return Err(SpecErrors(ctx.errors));
     }
     Ok(Api {
-        title: document.api.info.title.clone(),
+        title: names::sanitize_doc(&document.api.info.title),
         version: document.api.info.version.clone(),
         base_url: base_url.unwrap_or_default(),
         models: ctx.models,
@@ -302,6 +340,80 @@ impl<'a> Lowering<'a> {
         }
         self.model_names.insert(name.to_owned(), at.to_owned());
         Ok(())
+    }
+
+    /// Refuses aliases that contain themselves only through arrays, maps or
+    /// other aliases (`A: {type: array, items: {$ref: A}}`): a Rust type
+    /// alias cannot be recursive.
+    fn check_alias_cycles(&mut self) {
+        fn reaches(
+            models: &[Model],
+            ty: &TypeRef,
+            target: &str,
+            seen: &mut BTreeSet<String>,
+        ) -> bool {
+            match ty {
+                TypeRef::Array(inner) | TypeRef::Map(inner) => reaches(models, inner, target, seen),
+                TypeRef::Named(name) => {
+                    if name == target {
+                        return true;
+                    }
+                    if !seen.insert(name.clone()) {
+                        return false;
+                    }
+                    matches!(models.iter().find(|m| &m.name == name), Some(Model { kind: ModelKind::Alias(inner), .. }) if reaches(models, inner, target, seen))
+                }
+                _ => false,
+            }
+        }
+        for model in &self.models {
+            if let ModelKind::Alias(ty) = &model.kind
+                && reaches(&self.models, ty, &model.name, &mut BTreeSet::new())
+            {
+                let at = self
+                    .model_names
+                    .get(&model.name)
+                    .cloned()
+                    .unwrap_or_default();
+                self.errors.push(SpecError::at(
+                    &at,
+                    "this schema contains itself only through arrays, maps or other such schemas; wrap it in an object (`type: object` with a property) so that it has a Rust type of its own",
+                ));
+            }
+        }
+    }
+
+    /// Two paged operations with the same page type must describe its paging
+    /// alike: the type has one `Paged` implementation.
+    fn check_shared_paging(&mut self, operations: &[Operation]) {
+        let key = |p: &Paging| {
+            let next: Vec<&str> = p.next.iter().map(|f| f.name.as_str()).collect();
+            (
+                p.items.name.clone(),
+                next.join("."),
+                p.token.as_ref().map(|t| t.name.clone()),
+            )
+        };
+        for (i, op) in operations.iter().enumerate() {
+            let Some(paging) = &op.paging else { continue };
+            let earlier = operations[..i].iter().find_map(|o| {
+                o.paging
+                    .as_ref()
+                    .filter(|p| p.collection == paging.collection)
+                    .map(|p| (o, p))
+            });
+            if let Some((other, first)) = earlier
+                && key(first) != key(paging)
+            {
+                self.errors.push(SpecError::at(
+                    &format!("#/paths/{}", escape(&op.path)),
+                    format!(
+                        "`{}` and `{}` page the same type `{}` with different `items`, `next` or `continuationToken`; they must agree",
+                        other.id, op.id, paging.collection
+                    ),
+                ));
+            }
+        }
     }
 
     /// Reads `x-error-code` and `x-error-message` of an error body schema.
@@ -424,12 +536,14 @@ impl<'a> Lowering<'a> {
         };
         let url = server.url.trim_end_matches('/');
         let absolute = url.starts_with("https://") || url.starts_with("http://");
-        if !absolute || url.contains('{') || !server.variables.as_ref().is_none_or(|v| v.is_empty())
+        if !absolute
+            || url.contains(['{', '?', '#', '@', ' '])
+            || !server.variables.as_ref().is_none_or(|v| v.is_empty())
         {
             self.errors.push(SpecError::at(
                 "#/servers/0/url",
                 format!(
-                    "server url `{}` must be an absolute http(s) URL without variables",
+                    "server url `{}` must be an absolute http(s) URL without variables, credentials, query or fragment",
                     server.url
                 ),
             ));
@@ -471,8 +585,9 @@ impl<'a> Lowering<'a> {
         let doc = schema
             .schema_data
             .description
-            .clone()
-            .or_else(|| schema.schema_data.title.clone());
+            .as_deref()
+            .or(schema.schema_data.title.as_deref())
+            .map(names::sanitize_doc);
         let kind = match &schema.schema_kind {
             SchemaKind::Type(Type::Object(object))
                 if !object.properties.is_empty() || object.additional_properties.is_none() =>
@@ -516,7 +631,11 @@ impl<'a> Lowering<'a> {
                             (
                                 ty,
                                 schema.schema_data.nullable,
-                                schema.schema_data.description.clone(),
+                                schema
+                                    .schema_data
+                                    .description
+                                    .as_deref()
+                                    .map(names::sanitize_doc),
                             )
                         }
                     };
@@ -937,6 +1056,14 @@ impl<'a> Lowering<'a> {
         let method_name = names::snake(&id).filter(|n| names::is_valid_ident(n)).ok_or_else(|| {
             SpecError::at(&format!("{at}/operationId"), format!("operationId `{id}` does not make a Rust method name; use ASCII letters and digits"))
         })?;
+        if CLIENT_METHODS.contains(&method_name.as_str()) {
+            return Err(SpecError::at(
+                &format!("{at}/operationId"),
+                format!(
+                    "operationId `{id}` makes the method `{method_name}`, which `Client` already has; rename the operation"
+                ),
+            ));
+        }
         let builder_name = names::pascal(&id).unwrap_or_default();
         if self.model_names.contains_key(&builder_name)
             || names::RESERVED_TYPE_NAMES.contains(&builder_name.as_str())
@@ -1037,8 +1164,8 @@ impl<'a> Lowering<'a> {
             path: path.to_owned(),
             path_parts,
             params,
-            summary: op.summary.clone(),
-            description: op.description.clone(),
+            summary: op.summary.as_deref().map(names::sanitize_doc),
+            description: op.description.as_deref().map(names::sanitize_doc),
             deprecated: op.deprecated,
             success,
             errors,
@@ -1208,10 +1335,12 @@ impl<'a> Lowering<'a> {
             Some(wire) => {
                 let field =
                     self.field_ref(&collection, &wire, &format!("{at}/continuationToken"))?;
-                if !matches!(field.ty, TypeRef::String | TypeRef::Secret) {
+                if field.ty != TypeRef::Secret {
                     return Err(SpecError::at(
                         &format!("{at}/continuationToken"),
-                        format!("`{wire}` must be a string property"),
+                        format!(
+                            "`{wire}` must be a string with `format: password`, so that the token never shows in `Debug` output"
+                        ),
                     ));
                 }
                 Some(field)
@@ -1219,14 +1348,22 @@ impl<'a> Lowering<'a> {
         };
 
         let token_header = string("tokenHeader", true)?.unwrap_or_default();
-        if !params
+        let Some(token_param) = params
             .iter()
-            .any(|p| p.location == Location::Header && p.wire.eq_ignore_ascii_case(&token_header))
-        {
+            .find(|p| p.location == Location::Header && p.wire.eq_ignore_ascii_case(&token_header))
+        else {
             return Err(SpecError::at(
                 &format!("{at}/tokenHeader"),
                 format!(
                     "`{token_header}` is not a header parameter of the operation; declare it so that a listing can be resumed"
+                ),
+            ));
+        };
+        if token_param.required || token_param.ty != TypeRef::Secret {
+            return Err(SpecError::at(
+                &format!("{at}/tokenHeader"),
+                format!(
+                    "the `{token_header}` parameter must be optional and a string with `format: password`, so that the first page can be asked for without it and the token never shows in `Debug` output"
                 ),
             ));
         }
@@ -1253,6 +1390,14 @@ impl<'a> Lowering<'a> {
                             format!("`{param}` is not a query parameter of the operation"),
                         )
                     })?;
+                if p.required {
+                    return Err(SpecError::at(
+                        &format!("{seek_at}/parameter"),
+                        format!(
+                            "`{param}` must be optional: the first page is asked for without it"
+                        ),
+                    ));
+                }
                 let variant = match &p.ty {
                     TypeRef::String => None,
                     TypeRef::Named(name) => {
@@ -1323,7 +1468,15 @@ impl<'a> Lowering<'a> {
     fn lower_param(&mut self, param: &Parameter, at: &str) -> Result<Param, SpecError> {
         let data = param.parameter_data_ref();
         let location = match param {
-            Parameter::Path { .. } => Location::Path,
+            Parameter::Path { style, .. } => {
+                if !matches!(style, openapiv3::PathStyle::Simple) || data.explode == Some(true) {
+                    return Err(SpecError::at(
+                        at,
+                        "only the default path style (`simple`, not exploded) is supported",
+                    ));
+                }
+                Location::Path
+            }
             Parameter::Query {
                 style,
                 allow_reserved,
@@ -1344,7 +1497,27 @@ impl<'a> Lowering<'a> {
                 }
                 Location::Query
             }
-            Parameter::Header { .. } => {
+            Parameter::Header { style, .. } => {
+                if !matches!(style, openapiv3::HeaderStyle::Simple) {
+                    return Err(SpecError::at(
+                        at,
+                        "only the default header style (`simple`) is supported",
+                    ));
+                }
+                let is_token = !data.name.is_empty()
+                    && data
+                        .name
+                        .bytes()
+                        .all(|b| b.is_ascii_alphanumeric() || b"!#$%&'*+-.^_`|~".contains(&b));
+                if !is_token {
+                    return Err(SpecError::at(
+                        &format!("{at}/name"),
+                        format!(
+                            "`{}` is not a valid HTTP header name (letters, digits and !#$%&'*+-.^_`|~ only)",
+                            data.name
+                        ),
+                    ));
+                }
                 if ["authorization", "accept", "content-type"]
                     .contains(&data.name.to_ascii_lowercase().as_str())
                 {
@@ -1434,7 +1607,7 @@ impl<'a> Lowering<'a> {
             location,
             required: data.required,
             ty,
-            doc: data.description.clone(),
+            doc: data.description.as_deref().map(names::sanitize_doc),
         })
     }
 

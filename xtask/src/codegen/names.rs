@@ -118,6 +118,38 @@ pub(crate) const RESERVED_TYPE_NAMES: &[&str] = &[
     "ResponseValue",
 ];
 
+/// Spec text made safe for a doc comment: control and bidirectional
+/// formatting characters removed (rustc rejects the latter), no indented
+/// code blocks, and every fenced block marked `text`, so that nothing in a
+/// description becomes a doctest.
+pub(crate) fn sanitize_doc(text: &str) -> String {
+    let cleaned: String = text
+        .chars()
+        .filter(|&c| {
+            c == '\n' || c == '\t' || !(c.is_control() || matches!(c, '\u{200e}' | '\u{200f}' | '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}'))
+        })
+        .collect();
+    let mut out = Vec::new();
+    let mut in_fence = false;
+    for line in cleaned.lines() {
+        let line = line.trim();
+        if line.starts_with("```") || line.starts_with("~~~") {
+            out.push(if in_fence {
+                "```".to_owned()
+            } else {
+                "```text".to_owned()
+            });
+            in_fence = !in_fence;
+        } else {
+            out.push(line.to_owned());
+        }
+    }
+    if in_fence {
+        out.push("```".to_owned());
+    }
+    out.join("\n").trim().to_owned()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -168,6 +200,20 @@ mod tests {
     fn nothing_alphanumeric() {
         assert_eq!(snake("--"), None);
         assert_eq!(pascal(""), None);
+    }
+
+    #[test]
+    fn docs_never_become_doctests() {
+        assert_eq!(
+            sanitize_doc("a\n    let x: u8 = 300;\nb"),
+            "a\nlet x: u8 = 300;\nb"
+        );
+        assert_eq!(
+            sanitize_doc("```rust\npanic!()\n```"),
+            "```text\npanic!()\n```"
+        );
+        assert_eq!(sanitize_doc("~~~\nopen"), "```text\nopen\n```");
+        assert_eq!(sanitize_doc("evil\u{202e}txt\u{0}"), "eviltxt");
     }
 
     #[test]

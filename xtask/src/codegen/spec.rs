@@ -65,6 +65,7 @@ pub(crate) fn load(name: &str, text: &str) -> Result<Document, SpecErrors> {
             );
         }
     }
+    check_operations(&raw, &mut errors);
     if !errors.is_empty() {
         return Err(SpecErrors(errors).located(&skeleton));
     }
@@ -158,6 +159,179 @@ fn check_schema_keywords(schema: &Value, pointer: &str, errors: &mut Vec<SpecErr
                 }
             }
             _ => {}
+        }
+    }
+}
+
+const PATH_ITEM_KEYS: &[&str] = &[
+    "$ref",
+    "summary",
+    "description",
+    "get",
+    "put",
+    "post",
+    "delete",
+    "options",
+    "head",
+    "patch",
+    "trace",
+    "servers",
+    "parameters",
+];
+const METHODS: &[&str] = &[
+    "get", "put", "post", "delete", "options", "head", "patch", "trace",
+];
+const OPERATION_KEYS: &[&str] = &[
+    "tags",
+    "summary",
+    "description",
+    "externalDocs",
+    "operationId",
+    "parameters",
+    "requestBody",
+    "responses",
+    "callbacks",
+    "deprecated",
+    "security",
+    "servers",
+];
+const PARAMETER_KEYS: &[&str] = &[
+    "$ref",
+    "name",
+    "in",
+    "description",
+    "required",
+    "deprecated",
+    "allowEmptyValue",
+    "style",
+    "explode",
+    "allowReserved",
+    "schema",
+    "example",
+    "examples",
+    "content",
+];
+const RESPONSE_KEYS: &[&str] = &["$ref", "description", "headers", "content", "links"];
+const MEDIA_TYPE_KEYS: &[&str] = &["schema", "example", "examples", "encoding"];
+
+/// Refuses unknown keys (typos such as `requried`, which `openapiv3` would
+/// silently drop) in path items, operations, parameters and responses, and
+/// response keys that are not a status, a range or `default`.
+fn check_operations(raw: &Value, errors: &mut Vec<SpecError>) {
+    let components = raw.get("components");
+    if let Some(Value::Mapping(parameters)) = components.and_then(|c| c.get("parameters")) {
+        for (name, parameter) in parameters {
+            let at = format!(
+                "#/components/parameters/{}",
+                escape(name.as_str().unwrap_or_default())
+            );
+            check_keys(parameter, &at, PARAMETER_KEYS, "parameter", errors);
+        }
+    }
+    if let Some(Value::Mapping(responses)) = components.and_then(|c| c.get("responses")) {
+        for (name, response) in responses {
+            let at = format!(
+                "#/components/responses/{}",
+                escape(name.as_str().unwrap_or_default())
+            );
+            check_response(response, &at, errors);
+        }
+    }
+    let Some(Value::Mapping(paths)) = raw.get("paths") else {
+        return;
+    };
+    for (path, item) in paths {
+        let path_at = format!("#/paths/{}", escape(path.as_str().unwrap_or_default()));
+        check_keys(item, &path_at, PATH_ITEM_KEYS, "path item", errors);
+        check_parameters(
+            item.get("parameters"),
+            &format!("{path_at}/parameters"),
+            errors,
+        );
+        for method in METHODS {
+            let Some(operation) = item.get(*method) else {
+                continue;
+            };
+            let at = format!("{path_at}/{method}");
+            check_keys(operation, &at, OPERATION_KEYS, "operation", errors);
+            check_parameters(
+                operation.get("parameters"),
+                &format!("{at}/parameters"),
+                errors,
+            );
+            if let Some(Value::Mapping(responses)) = operation.get("responses") {
+                for (status, response) in responses {
+                    let status = match status {
+                        Value::String(s) => s.clone(),
+                        Value::Number(n) => n.to_string(),
+                        _ => String::new(),
+                    };
+                    let response_at = format!("{at}/responses/{}", escape(&status));
+                    if !is_status_key(&status) {
+                        errors.push(SpecError::at(
+                            &response_at,
+                            format!("`{status}` is not a response key; use a status code (`200`), a range (`4XX`), `default` or an `x-` extension"),
+                        ));
+                        continue;
+                    }
+                    if !status.starts_with("x-") {
+                        check_response(response, &response_at, errors);
+                    }
+                }
+            }
+        }
+    }
+}
+
+fn check_parameters(list: Option<&Value>, at: &str, errors: &mut Vec<SpecError>) {
+    if let Some(Value::Sequence(list)) = list {
+        for (i, parameter) in list.iter().enumerate() {
+            check_keys(
+                parameter,
+                &format!("{at}/{i}"),
+                PARAMETER_KEYS,
+                "parameter",
+                errors,
+            );
+        }
+    }
+}
+
+fn check_response(response: &Value, at: &str, errors: &mut Vec<SpecError>) {
+    check_keys(response, at, RESPONSE_KEYS, "response", errors);
+    if let Some(Value::Mapping(content)) = response.get("content") {
+        for (media, body) in content {
+            let media_at = format!(
+                "{at}/content/{}",
+                escape(media.as_str().unwrap_or_default())
+            );
+            check_keys(body, &media_at, MEDIA_TYPE_KEYS, "media type", errors);
+        }
+    }
+}
+
+fn is_status_key(key: &str) -> bool {
+    let b = key.as_bytes();
+    key == "default"
+        || key.starts_with("x-")
+        || (b.len() == 3
+            && (b'1'..=b'5').contains(&b[0])
+            && ((b[1].is_ascii_digit() && b[2].is_ascii_digit()) || &b[1..] == b"XX"))
+}
+
+/// Every key of the mapping `value` must be in `allowed` or an `x-` extension.
+fn check_keys(value: &Value, at: &str, allowed: &[&str], what: &str, errors: &mut Vec<SpecError>) {
+    let Value::Mapping(map) = value else { return };
+    for key in map.keys() {
+        let Some(key) = key.as_str() else {
+            errors.push(SpecError::at(at, format!("{what} keys must be strings")));
+            continue;
+        };
+        if !key.starts_with("x-") && !allowed.contains(&key) {
+            errors.push(SpecError::at(
+                &format!("{at}/{}", escape(key)),
+                format!("unknown {what} key `{key}`; the keys of an OpenAPI 3.0 {what} are {}, or an `x-` extension", allowed.join(", ")),
+            ));
         }
     }
 }
