@@ -123,9 +123,7 @@ fn fast_retries() -> RetryPolicy {
 }
 
 fn client(server: &MockServer) -> pc_api::Client {
-    pc_api::Client::builder()
-        .base_url(server.uri())
-        .bearer_token(TOKEN)
+    support::builder(server.uri())
         .retry_policy(fast_retries())
         .build()
         .expect("client")
@@ -642,9 +640,7 @@ async fn pages_carry_status_headers_count_and_token() {
 #[tokio::test]
 async fn the_page_limit_stops_an_endless_server() {
     let server = server_with(listing(1000, 1, Style::Relative)).await;
-    let client = pc_api::Client::builder()
-        .base_url(server.uri())
-        .bearer_token(TOKEN)
+    let client = support::builder(server.uri())
         .max_pages(3)
         .build()
         .expect("client");
@@ -715,9 +711,7 @@ async fn a_connection_closed_mid_listing_is_retried() {
 #[tokio::test]
 async fn the_page_limit_keeps_the_token_to_resume_past_it() {
     let server = server_with(listing(10, 2, Style::Relative)).await;
-    let limited = pc_api::Client::builder()
-        .base_url(server.uri())
-        .bearer_token(TOKEN)
+    let limited = support::builder(server.uri())
         .max_pages(2)
         .build()
         .expect("client");
@@ -771,27 +765,11 @@ async fn a_next_link_with_a_token_but_no_uri_asks_for_the_next_page() {
 
 #[tokio::test]
 async fn an_error_status_with_a_broken_body_is_not_retried() {
-    use tokio::io::{AsyncReadExt, AsyncWriteExt};
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-        .await
-        .expect("bind");
-    let addr = listener.local_addr().expect("addr");
-    let requests = Arc::new(AtomicUsize::new(0));
-    let counter = requests.clone();
-    tokio::spawn(async move {
-        while let Ok((mut socket, _)) = listener.accept().await {
-            counter.fetch_add(1, Ordering::SeqCst);
-            let mut buffer = [0u8; 4096];
-            let _ = socket.read(&mut buffer).await;
-            // A 404 whose body stops half-way: the connection closes early.
-            let _ = socket
-                .write_all(b"HTTP/1.1 404 Not Found\r\ncontent-length: 1000\r\n\r\n{\"code\":")
-                .await;
-        }
-    });
-    let client = pc_api::Client::builder()
-        .base_url(format!("http://{addr}"))
-        .bearer_token(TOKEN)
+    // A 404 whose body stops half-way: the connection closes early.
+    let (addr, requests) =
+        support::raw_server(b"HTTP/1.1 404 Not Found\r\ncontent-length: 1000\r\n\r\n{\"code\":")
+            .await;
+    let client = support::builder(format!("http://{addr}"))
         .retry_policy(fast_retries())
         .build()
         .expect("client");
@@ -811,9 +789,7 @@ async fn a_timed_out_attempt_is_retried() {
         .set_body_json(json!({ "items": [] }))
         .set_delay(Duration::from_secs(3));
     let server = server_with(sequence(vec![slow])).await;
-    let client = pc_api::Client::builder()
-        .base_url(server.uri())
-        .bearer_token(TOKEN)
+    let client = support::builder(server.uri())
         .timeout(Duration::from_millis(300))
         .retry_policy(fast_retries())
         .build()

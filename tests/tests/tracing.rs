@@ -57,9 +57,7 @@ async fn tracing_shows_requests_and_never_a_secret() {
         })
         .mount(&server)
         .await;
-    let client = pc_api::Client::builder()
-        .base_url(server.uri())
-        .bearer_token(TOKEN)
+    let client = support::builder(server.uri())
         .retry_policy(pc_api::RetryPolicy::new().initial_backoff(Duration::from_millis(5)))
         .build()
         .expect("client");

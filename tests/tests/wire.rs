@@ -453,9 +453,7 @@ async fn text_json_media_type_is_accepted() {
 async fn oversized_body_is_refused() {
     let big = format!(r#"{{"items": [], "pad": "{}"}}"#, "x".repeat(10_000));
     let server = serve(json(200, big)).await;
-    let client = pc_api::Client::builder()
-        .base_url(server.uri())
-        .bearer_token(TOKEN)
+    let client = support::builder(server.uri())
         .max_response_bytes(1_000)
         .build()
         .expect("client");
@@ -474,9 +472,7 @@ async fn connection_refused_is_a_transport_error() {
         let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
         listener.local_addr().expect("addr").port()
     };
-    let client = pc_api::Client::builder()
-        .base_url(format!("http://127.0.0.1:{port}"))
-        .bearer_token(TOKEN)
+    let client = support::builder(format!("http://127.0.0.1:{port}"))
         .build()
         .expect("client");
     let error = client
@@ -492,9 +488,7 @@ async fn connection_refused_is_a_transport_error() {
 #[tokio::test]
 async fn slow_server_times_out() {
     let server = serve(json(200, "{}").set_delay(std::time::Duration::from_secs(5))).await;
-    let client = pc_api::Client::builder()
-        .base_url(server.uri())
-        .bearer_token(TOKEN)
+    let client = support::builder(server.uri())
         .timeout(std::time::Duration::from_millis(200))
         .build()
         .expect("client");
@@ -510,9 +504,7 @@ async fn slow_server_times_out() {
 #[tokio::test]
 async fn base_url_with_a_path_prefix() {
     let server = serve(json(200, "{}")).await;
-    let client = pc_api::Client::builder()
-        .base_url(format!("{}/proxy/", server.uri()))
-        .bearer_token(TOKEN)
+    let client = support::builder(format!("{}/proxy/", server.uri()))
         .build()
         .expect("client");
     client
@@ -529,23 +521,11 @@ async fn base_url_with_a_path_prefix() {
 
 #[tokio::test]
 async fn a_lying_content_length_is_an_error_not_an_allocation() {
-    use tokio::io::{AsyncReadExt, AsyncWriteExt};
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-        .await
-        .expect("bind");
-    let addr = listener.local_addr().expect("addr");
-    tokio::spawn(async move {
-        while let Ok((mut socket, _)) = listener.accept().await {
-            let mut buffer = [0u8; 4096];
-            let _ = socket.read(&mut buffer).await;
-            let _ = socket
-                .write_all(b"HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: 9223372036854775000\r\n\r\n{\"items\":[")
-                .await;
-        }
-    });
-    let client = pc_api::Client::builder()
-        .base_url(format!("http://{addr}"))
-        .bearer_token(TOKEN)
+    let (addr, _) = support::raw_server(
+        b"HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: 9223372036854775000\r\n\r\n{\"items\":[",
+    )
+    .await;
+    let client = support::builder(format!("http://{addr}"))
         .max_response_bytes(usize::MAX)
         .retry_policy(pc_api::RetryPolicy::never())
         .build()

@@ -39,6 +39,37 @@ pub fn json(status: u16, body: impl Into<Vec<u8>>) -> ResponseTemplate {
     ResponseTemplate::new(status).set_body_raw(body.into(), "application/json; charset=utf-8")
 }
 
+/// A client builder for `base` with the test token.
+pub fn builder(base: impl AsRef<str>) -> pc_api::ClientBuilder {
+    pc_api::Client::builder().base_url(base).bearer_token(TOKEN)
+}
+
+/// A server on 127.0.0.1 that answers every connection with `response`, as
+/// raw bytes (so it can be malformed), and counts the connections.
+pub async fn raw_server(
+    response: &'static [u8],
+) -> (
+    std::net::SocketAddr,
+    std::sync::Arc<std::sync::atomic::AtomicUsize>,
+) {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind");
+    let addr = listener.local_addr().expect("addr");
+    let connections = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let counter = connections.clone();
+    tokio::spawn(async move {
+        while let Ok((mut socket, _)) = listener.accept().await {
+            counter.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+            let mut buffer = [0u8; 4096];
+            let _ = socket.read(&mut buffer).await;
+            let _ = socket.write_all(response).await;
+        }
+    });
+    (addr, connections)
+}
+
 /// A client of `server` with the test token that never retries, so that
 /// each test sees the decoding of exactly one response.
 pub fn client(server: &MockServer) -> pc_api::Client {

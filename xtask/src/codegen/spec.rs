@@ -378,34 +378,10 @@ impl Document {
         item: &'a ReferenceOr<Parameter>,
         at: &str,
     ) -> Result<(&'a Parameter, String), SpecError> {
-        match item {
-            ReferenceOr::Item(p) => Ok((p, at.to_owned())),
-            ReferenceOr::Reference { reference } => {
-                let name = reference.strip_prefix("#/components/parameters/").ok_or_else(|| {
-                    SpecError::at(at, format!("unsupported $ref `{reference}`; parameters may only refer to `#/components/parameters/<Name>`"))
-                })?;
-                let found = self
-                    .api
-                    .components
-                    .as_ref()
-                    .and_then(|c| c.parameters.get(&unescape(name)));
-                match found {
-                    Some(ReferenceOr::Item(p)) => {
-                        Ok((p, format!("#/components/parameters/{name}")))
-                    }
-                    Some(_) => Err(SpecError::at(
-                        at,
-                        format!(
-                            "$ref `{reference}` points to another $ref; define the parameter inline"
-                        ),
-                    )),
-                    None => Err(SpecError::at(
-                        at,
-                        format!("$ref `{reference}` does not exist in components.parameters"),
-                    )),
-                }
-            }
-        }
+        let components = self.api.components.as_ref();
+        resolve_component(item, at, "parameters", |name| {
+            components?.parameters.get(name)
+        })
     }
 
     /// Resolves a response that may be a `$ref` to `#/components/responses/Name`.
@@ -414,32 +390,10 @@ impl Document {
         item: &'a ReferenceOr<Response>,
         at: &str,
     ) -> Result<(&'a Response, String), SpecError> {
-        match item {
-            ReferenceOr::Item(r) => Ok((r, at.to_owned())),
-            ReferenceOr::Reference { reference } => {
-                let name = reference.strip_prefix("#/components/responses/").ok_or_else(|| {
-                    SpecError::at(at, format!("unsupported $ref `{reference}`; responses may only refer to `#/components/responses/<Name>`"))
-                })?;
-                let found = self
-                    .api
-                    .components
-                    .as_ref()
-                    .and_then(|c| c.responses.get(&unescape(name)));
-                match found {
-                    Some(ReferenceOr::Item(r)) => Ok((r, format!("#/components/responses/{name}"))),
-                    Some(_) => Err(SpecError::at(
-                        at,
-                        format!(
-                            "$ref `{reference}` points to another $ref; define the response inline"
-                        ),
-                    )),
-                    None => Err(SpecError::at(
-                        at,
-                        format!("$ref `{reference}` does not exist in components.responses"),
-                    )),
-                }
-            }
-        }
+        let components = self.api.components.as_ref();
+        resolve_component(item, at, "responses", |name| {
+            components?.responses.get(name)
+        })
     }
 
     /// The 1-based line where the construct at `pointer` starts, for specs in
@@ -452,6 +406,40 @@ impl Document {
             .map(unescape)
             .collect();
         locate(&self.text, &tokens)
+    }
+}
+
+/// Resolves an item that may be a `$ref` to `#/components/<kind>/<Name>`,
+/// returning it with the pointer where it is defined.
+fn resolve_component<'a, T>(
+    item: &'a ReferenceOr<T>,
+    at: &str,
+    kind: &str,
+    lookup: impl Fn(&str) -> Option<&'a ReferenceOr<T>>,
+) -> Result<(&'a T, String), SpecError> {
+    let reference = match item {
+        ReferenceOr::Item(item) => return Ok((item, at.to_owned())),
+        ReferenceOr::Reference { reference } => reference,
+    };
+    let prefix = format!("#/components/{kind}/");
+    let name = reference.strip_prefix(&prefix).ok_or_else(|| {
+        SpecError::at(
+            at,
+            format!("unsupported $ref `{reference}`; {kind} may only refer to `{prefix}<Name>`"),
+        )
+    })?;
+    match lookup(&unescape(name)) {
+        Some(ReferenceOr::Item(item)) => Ok((item, format!("{prefix}{name}"))),
+        Some(_) => Err(SpecError::at(
+            at,
+            format!(
+                "$ref `{reference}` points to another $ref; define it inline in components.{kind}"
+            ),
+        )),
+        None => Err(SpecError::at(
+            at,
+            format!("$ref `{reference}` does not exist in components.{kind}"),
+        )),
     }
 }
 
