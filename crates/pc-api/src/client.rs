@@ -22,6 +22,9 @@ pub const DEFAULT_MAX_RESPONSE_BYTES: usize = 32 * 1024 * 1024;
 /// (50 million users at 500 a page). A server that never stops is an error,
 /// not an endless loop.
 pub const DEFAULT_MAX_PAGES: u64 = 100_000;
+/// The longest one listing may take when no other limit is set: 6 hours
+/// (200,000 users take minutes; the limit catches a listing that hangs on).
+pub const DEFAULT_LISTING_TIMEOUT: Duration = Duration::from_secs(6 * 60 * 60);
 
 /// A Partner Center client. Cheap to clone: clones share one connection pool.
 ///
@@ -54,6 +57,7 @@ pub(crate) struct ClientInner {
     pub(crate) max_response_bytes: usize,
     pub(crate) retry: RetryPolicy,
     pub(crate) max_pages: u64,
+    pub(crate) listing_timeout: Duration,
 }
 
 impl Client {
@@ -102,6 +106,7 @@ impl fmt::Debug for Client {
             .field("max_response_bytes", &self.inner.max_response_bytes)
             .field("retry", &self.inner.retry)
             .field("max_pages", &self.inner.max_pages)
+            .field("listing_timeout", &self.inner.listing_timeout)
             .finish_non_exhaustive()
     }
 }
@@ -135,6 +140,7 @@ impl progenitor_client::ClientInfo<()> for Client {
 /// | [`max_response_bytes`](ClientBuilder::max_response_bytes) | 32 MiB ([`DEFAULT_MAX_RESPONSE_BYTES`]) |
 /// | [`retry_policy`](ClientBuilder::retry_policy) | 3 retries, backoff from 500 ms ([`RetryPolicy`]) |
 /// | [`max_pages`](ClientBuilder::max_pages) | 100,000 pages per listing ([`DEFAULT_MAX_PAGES`]) |
+/// | [`listing_timeout`](ClientBuilder::listing_timeout) | 6 hours per listing ([`DEFAULT_LISTING_TIMEOUT`]) |
 ///
 /// HTTPS uses rustls with the platform's root certificates; redirects are
 /// never followed, so the token only goes to the base URL's host.
@@ -145,6 +151,7 @@ pub struct ClientBuilder {
     provider: Option<Arc<dyn TokenProvider>>,
     retry: Option<RetryPolicy>,
     max_pages: Option<u64>,
+    listing_timeout: Option<Duration>,
     locale: Option<String>,
     timeout: Option<Duration>,
     connect_timeout: Option<Duration>,
@@ -239,6 +246,14 @@ impl ClientBuilder {
         self
     }
 
+    /// The longest one listing (`pages()` or `stream()`) may take, from its
+    /// start to its last page; past it the listing fails with
+    /// [`ErrorKind::Timeout`](crate::ErrorKind::Timeout) and the token to resume.
+    pub fn listing_timeout(mut self, timeout: Duration) -> Self {
+        self.listing_timeout = Some(timeout);
+        self
+    }
+
     /// Checks the settings and builds the client.
     pub fn build(self) -> Result<Client, Error> {
         let base_url = parse_base_url(
@@ -287,6 +302,7 @@ impl ClientBuilder {
                     .unwrap_or(DEFAULT_MAX_RESPONSE_BYTES),
                 retry: self.retry.unwrap_or_default(),
                 max_pages: self.max_pages.unwrap_or(DEFAULT_MAX_PAGES),
+                listing_timeout: self.listing_timeout.unwrap_or(DEFAULT_LISTING_TIMEOUT),
             }),
         })
     }

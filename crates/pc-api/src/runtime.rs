@@ -21,6 +21,15 @@ const UTF8_BOM: &[u8] = b"\xEF\xBB\xBF";
 /// How much of a non-JSON error body is kept.
 const MAX_ERROR_TEXT: usize = 4096;
 
+/// What a path parameter keeps unencoded: RFC 3986's unreserved characters
+/// only. progenitor's `encode_path` leaves `\` alone, which URL parsers turn
+/// into `/`, splitting the parameter in two segments.
+const PATH_SEGMENT: &percent_encoding::AsciiSet = &percent_encoding::NON_ALPHANUMERIC
+    .remove(b'-')
+    .remove(b'.')
+    .remove(b'_')
+    .remove(b'~');
+
 /// The decoder of an operation's error bodies, by status.
 pub(crate) type DecodeError = fn(u16, &[u8]) -> ErrorBody;
 
@@ -55,16 +64,23 @@ impl Request {
     }
 
     /// Appends a path parameter, percent-encoded as exactly one segment
-    /// (`a/b` → `a%2Fb`). Empty values and the dot segments `.` and `..`
-    /// (which URL normalisation would resolve) are refused.
+    /// (`a/b` → `a%2Fb`, `a\b` → `a%5Cb`). Empty values, control characters
+    /// and the dot segments `.` and `..` (which URL normalisation would
+    /// resolve) are refused.
     pub(crate) fn push_path_param(&mut self, name: &str, value: &str) -> Result<(), Error> {
         if value.is_empty() {
             return Err(self.invalid(format!("path parameter `{name}` must not be empty")));
         }
+        if value.chars().any(char::is_control) {
+            return Err(self.invalid(format!(
+                "path parameter `{name}` contains a control character (such as a line break)"
+            )));
+        }
         if value == "." || value == ".." {
             return Err(self.invalid(format!("path parameter `{name}` must not be `.` or `..`")));
         }
-        self.path.push_str(&progenitor_client::encode_path(value));
+        self.path
+            .push_str(&percent_encoding::utf8_percent_encode(value, PATH_SEGMENT).to_string());
         Ok(())
     }
 
@@ -130,17 +146,12 @@ impl Client {
     ) -> Result<ResponseValue<T>, Error> {
         let operation_id = request.operation_id;
         let raw = self.execute_raw(request, decode_error).await?;
-        match serde_json::from_slice::<T>(strip_bom(&raw.body)) {
+        match decode::<T>(&raw.body) {
             Ok(value) => Ok(ResponseValue::new(value, raw.status, raw.headers)),
-            Err(e) => Err(Error::new(ErrorKind::Decode)
+            Err(e) => Err(e
                 .with_operation(operation_id)
                 .with_ids(&raw.request_id, &raw.correlation_id)
-                .with_response(raw.status, raw.headers)
-                .with_message(format!(
-                    "the body is not a valid `{}`",
-                    short_type_name::<T>()
-                ))
-                .with_source(e)),
+                .with_response(raw.status, raw.headers)),
         }
     }
 
@@ -409,6 +420,29 @@ async fn read_body(
     }
 }
 
+/// Decodes a response body as the client does: a leading UTF-8 byte order
+/// mark is skipped and unknown fields are ignored. No body can exhaust the
+/// stack: skipped values are skipped without recursion, and values decoded
+/// into `serde_json::Value` (such as `ApiFault.data`) stop at 128 levels of
+/// nesting (serde_json's recursion limit) with an error. Useful for recorded
+/// responses.
+///
+/// ```
+/// let page: pc_api::types::CustomerUserCollection =
+///     pc_api::decode(b"\xEF\xBB\xBF{\"totalCount\": 0, \"items\": []}").unwrap();
+/// assert_eq!(page.total_count, Some(0));
+/// ```
+pub fn decode<T: DeserializeOwned>(body: &[u8]) -> Result<T, Error> {
+    serde_json::from_slice::<T>(strip_bom(body)).map_err(|e| {
+        Error::new(ErrorKind::Decode)
+            .with_message(format!(
+                "the body is not a valid `{}`",
+                short_type_name::<T>()
+            ))
+            .with_source(e)
+    })
+}
+
 /// Partner Center starts bodies with a UTF-8 byte order mark, which JSON
 /// parsers reject.
 pub(crate) fn strip_bom(body: &[u8]) -> &[u8] {
@@ -570,6 +604,7 @@ mod tests {
     #[test]
     fn path_params_are_one_segment() {
         assert_eq!(path_of("a/b").as_deref(), Ok("/v1/customers/a%2Fb"));
+        assert_eq!(path_of("a\\b").as_deref(), Ok("/v1/customers/a%5Cb"));
         assert_eq!(
             path_of("a b?c#d%").as_deref(),
             Ok("/v1/customers/a%20b%3Fc%23d%25")

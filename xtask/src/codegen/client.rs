@@ -24,6 +24,7 @@ pub(crate) fn emit_mod(api: &Api) -> TokenStream {
     let base_doc = format!(" The default base URL: the first server of the spec, `{base_url}`.");
     quote! {
         #doc
+        #![forbid(unsafe_code)]
 
         #[rustfmt::skip]
         pub(crate) mod client;
@@ -58,6 +59,7 @@ pub(crate) fn emit(api: &Api) -> TokenStream {
     let paged_impls: Vec<TokenStream> = paged_impls.collect();
     quote! {
         #doc
+        #![forbid(unsafe_code)]
 
         impl crate::Client {
             #(#methods)*

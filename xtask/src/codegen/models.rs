@@ -21,6 +21,7 @@ pub(crate) fn emit(api: &Api) -> TokenStream {
     let items = api.models.iter().map(|model| emit_model(api, model));
     quote! {
         #module_doc
+        #![forbid(unsafe_code)]
         #(#items)*
     }
 }

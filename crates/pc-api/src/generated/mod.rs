@@ -2,6 +2,7 @@
 //! Code generated from the OpenAPI description of Microsoft Partner Center REST API (customer users).
 //!
 //! Never edit these files: change the spec or the generator and run `cargo xtask codegen`.
+#![forbid(unsafe_code)]
 #[rustfmt::skip]
 pub(crate) mod client;
 #[rustfmt::skip]

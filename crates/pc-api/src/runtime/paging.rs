@@ -256,6 +256,8 @@ struct Pager<T> {
     /// Hashes of every continuation token (or token-less link) followed so far.
     seen: HashSet<u64>,
     next: Next<T>,
+    /// When the listing must be over (see `ClientBuilder::listing_timeout`).
+    deadline: tokio::time::Instant,
 }
 
 impl<T: Paged> Pager<T> {
@@ -282,6 +284,7 @@ impl<T: Paged> Pager<T> {
             number: 1,
             token,
         };
+        let deadline = tokio::time::Instant::now() + client.inner.listing_timeout;
         Pager {
             client,
             spec,
@@ -289,6 +292,7 @@ impl<T: Paged> Pager<T> {
             first,
             seen,
             next,
+            deadline,
         }
     }
 
@@ -299,6 +303,7 @@ impl<T: Paged> Pager<T> {
         decode_error: DecodeError,
     ) -> Self {
         let first = Request::new(reqwest::Method::GET, "");
+        let deadline = tokio::time::Instant::now() + client.inner.listing_timeout;
         Pager {
             client,
             spec,
@@ -306,6 +311,7 @@ impl<T: Paged> Pager<T> {
             first,
             seen: HashSet::new(),
             next: Next::Failed(error),
+            deadline,
         }
     }
 
@@ -344,7 +350,16 @@ impl<T: Paged> Pager<T> {
                     number,
                     token,
                 } => {
-                    let response = match fetch.await {
+                    let fetched = match tokio::time::timeout_at(self.deadline, fetch).await {
+                        Ok(fetched) => fetched,
+                        Err(_) => Err(Error::new(ErrorKind::Timeout)
+                            .with_operation(self.first.operation_id)
+                            .with_message(format!(
+                                "the listing took longer than {:?} (see `ClientBuilder::listing_timeout`)",
+                                self.client.inner.listing_timeout
+                            ))),
+                    };
+                    let response = match fetched {
                         Ok(response) => response,
                         Err(error) => return Some((Err(error.with_page(number, token)), self)),
                     };
@@ -539,6 +554,32 @@ impl<T: Paged> Pager<T> {
             ));
         }
         Ok((path, query))
+    }
+}
+
+/// For the fuzz targets only (feature `__fuzz`): the URL and headers of the
+/// request a listing of `client` would send after a page with `body`, with
+/// the paging of `getCustomerUsers`, or `None` at the end of the listing.
+#[doc(hidden)]
+#[cfg(feature = "__fuzz")]
+pub fn next_request_for_fuzzing<T: Paged>(
+    client: &Client,
+    body: &T,
+) -> Result<Option<(reqwest::Url, HeaderMap)>, Error> {
+    static SPEC: PagingSpec = PagingSpec {
+        token_header: "MS-ContinuationToken",
+        seek: Some(("seekOperation", "Next")),
+        path_prefix: "/v1",
+    };
+    fn no_error_body(_: u16, _: &[u8]) -> crate::ErrorBody {
+        crate::ErrorBody::Empty
+    }
+    let mut first = Request::new(reqwest::Method::GET, "getCustomerUsers");
+    first.path = "/v1/customers/c/users".to_owned();
+    let mut pager: Pager<T> = Pager::new(client.clone(), first, &SPEC, no_error_body);
+    match pager.next_request(body)? {
+        None => Ok(None),
+        Some((request, _)) => Ok(Some((client.url_of(&request)?, request.headers))),
     }
 }
 
