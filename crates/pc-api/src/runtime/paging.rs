@@ -553,6 +553,14 @@ impl<T: Paged> Pager<T> {
                 "the next link leaves the client's base URL; it was not followed",
             ));
         }
+        // Dot segments (`/v1/%2E%2E/admin`) must not lead out of the API's path.
+        let root = format!("{}{}", base.path().trim_end_matches('/'), self.spec.path_prefix).to_ascii_lowercase();
+        let final_path = url.path().to_ascii_lowercase();
+        if !root.is_empty() && final_path != root && !final_path.starts_with(&format!("{root}/")) {
+            return Err(paging_error(
+                "the next link leads out of the API's path (dot segments?); it was not followed",
+            ));
+        }
         Ok((path, query))
     }
 }
