@@ -1,0 +1,34 @@
+#!/usr/bin/env bash
+# Runs every fuzz target of tests/fuzz from a seed corpus made of the
+# fixtures. Usage: .ci/fuzz.sh RUNS [SECONDS]
+#   .ci/fuzz.sh 3000        a short, fixed number of executions per target (CI)
+#   .ci/fuzz.sh 0 60        60 seconds per target (the figures of RELIABILITY.md)
+# cargo-fuzz runs on the stable toolchain with RUSTC_BOOTSTRAP=1.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+runs=${1:-3000}
+seconds=${2:-0}
+export RUSTC_BOOTSTRAP=1
+
+corpus=target/fuzz-corpus
+rm -rf "$corpus"
+mkdir -p "$corpus/spec" "$corpus/page" "$corpus/next_link"
+cp spec/*.yaml tests/fixtures/specs/*.yaml tests/fixtures/invalid/*.yaml "$corpus/spec/"
+cp tests/fixtures/responses/*.json "$corpus/page/"
+cp tests/fixtures/responses/*.json tests/fixtures/links/*.json "$corpus/next_link/"
+
+cargo fuzz build --fuzz-dir tests/fuzz
+for target in spec page next_link; do
+  echo "fuzz: $target"
+  args=(-print_final_stats=1 -timeout=10 -rss_limit_mb=2048)
+  if [ "$seconds" -gt 0 ]; then args+=(-max_total_time="$seconds"); else args+=(-runs="$runs"); fi
+  cargo fuzz run --fuzz-dir tests/fuzz "$target" "$corpus/$target" -- "${args[@]}" 2>&1 \
+    | grep -E '^(Done|stat::number_of_executed_units|stat::average_exec_per_sec|stat::peak_rss_mb)|panicked|ERROR|SUMMARY' \
+    || true
+  # A crash leaves an artifact and a non-zero exit; the grep above hides the
+  # exit status, so look for the artifact.
+  if compgen -G "tests/fuzz/artifacts/$target/*" >/dev/null; then
+    echo "fuzz: $target found a crash: $(ls tests/fuzz/artifacts/$target)" >&2
+    exit 1
+  fi
+done
