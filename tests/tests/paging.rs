@@ -810,13 +810,28 @@ async fn a_timed_out_attempt_is_retried() {
 
 #[tokio::test]
 async fn a_next_link_may_not_climb_out_of_the_api_path() {
-    for uri in ["/v1/../admin/users", "%2E%2E//api.partnercenter/T1/customers", "/customers/%2e%2e/%2e%2e/secrets"] {
-        let next = json!({ "uri": uri, "headers": [{ "key": "MS-ContinuationToken", "value": "t" }] });
+    for uri in [
+        "/v1/../admin/users",
+        "%2E%2E//api.partnercenter/T1/customers",
+        "/customers/%2e%2e/%2e%2e/secrets",
+    ] {
+        let next =
+            json!({ "uri": uri, "headers": [{ "key": "MS-ContinuationToken", "value": "t" }] });
         let server = support::serve(page_with_next(next, None)).await;
-        let results: Vec<Result<CustomerUser, pc_api::Error>> =
-            client(&server).get_customer_users(CUSTOMER).stream().collect().await;
-        let error = results.last().and_then(|r| r.as_ref().err()).unwrap_or_else(|| panic!("{uri} was followed"));
+        let results: Vec<Result<CustomerUser, pc_api::Error>> = client(&server)
+            .get_customer_users(CUSTOMER)
+            .stream()
+            .collect()
+            .await;
+        let error = results
+            .last()
+            .and_then(|r| r.as_ref().err())
+            .unwrap_or_else(|| panic!("{uri} was followed"));
         assert_eq!(error.kind(), ErrorKind::Paging, "{uri}");
-        assert_eq!(server.received_requests().await.expect("recording").len(), 1, "{uri}");
+        assert_eq!(
+            server.received_requests().await.expect("recording").len(),
+            1,
+            "{uri}"
+        );
     }
 }

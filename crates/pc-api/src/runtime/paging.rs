@@ -554,7 +554,12 @@ impl<T: Paged> Pager<T> {
             ));
         }
         // Dot segments (`/v1/%2E%2E/admin`) must not lead out of the API's path.
-        let root = format!("{}{}", base.path().trim_end_matches('/'), self.spec.path_prefix).to_ascii_lowercase();
+        let root = format!(
+            "{}{}",
+            base.path().trim_end_matches('/'),
+            self.spec.path_prefix
+        )
+        .to_ascii_lowercase();
         let final_path = url.path().to_ascii_lowercase();
         if !root.is_empty() && final_path != root && !final_path.starts_with(&format!("{root}/")) {
             return Err(paging_error(
