@@ -324,7 +324,7 @@ async fn v1_links_and_sorting_and_deleted_users() {
     assert!(names == expected, "not sorted by display name, descending");
     let inactive: Vec<CustomerUser> = client
         .get_customer_users(DEFAULT_CUSTOMER)
-        .filter(r#"{"Field":"UserState","Value":"Inactive","Operator":"equals"}"#)
+        .filter(pc_api::types::UserFilter::deleted_users())
         .stream()
         .try_collect()
         .await

@@ -22,7 +22,8 @@ fn fixture_crate(spec: &Path, dir: &Path) {
     std::fs::write(dir.join("Cargo.toml"), standalone_manifest(&root)).expect("manifest");
 }
 
-/// Copies the hand-written sources of pc-api, every folder but `generated/`.
+/// Copies the hand-written sources of pc-api, every folder but `generated/`,
+/// and without `helpers.rs`, the Partner Center shortcuts.
 fn copy_sources(from: &Path, to: &Path) {
     std::fs::create_dir_all(to).expect("mkdir");
     for entry in std::fs::read_dir(from).expect("pc-api src") {
@@ -32,6 +33,11 @@ fn copy_sources(from: &Path, to: &Path) {
             if name != "generated" {
                 copy_sources(&path, &to.join(name));
             }
+        } else if name == "helpers.rs" {
+            // Partner Center shortcuts, written against the real spec's operations.
+        } else if name == "lib.rs" {
+            let lib = std::fs::read_to_string(&path).expect("lib.rs");
+            std::fs::write(to.join(name), lib.replace("mod helpers;\n", "")).expect("write");
         } else if path.extension().is_some_and(|e| e == "rs") {
             std::fs::copy(&path, to.join(name)).expect("copy");
         }

@@ -41,11 +41,10 @@ async fn documented_example_response() {
 #[tokio::test]
 async fn deleted_users_example() {
     let server = serve(json(200, fixture("responses/deleted-users.json"))).await;
-    let filter = r#"{"Field":"UserState","Value":"Inactive","Operator":"equals"}"#;
     let page = client(&server)
         .get_customer_users(CUSTOMER)
         .size(500)
-        .filter(filter)
+        .filter(pc_api::types::UserFilter::deleted_users())
         .send()
         .await
         .expect("page");
@@ -189,7 +188,7 @@ async fn every_parameter_on_the_wire() {
         .sort_field("DisplayName")
         .sort_direction(SortDirection::Descending)
         .seek_operation(SeekOperation::Next)
-        .filter(r#"{"Field":"UserState","Value":"Inactive","Operator":"equals"}"#)
+        .filter(pc_api::types::UserFilter::deleted_users())
         .correlation_id("5a3d64d4-4490-4932-bf5e-0dc9a58f27ca")
         .request_id("5d845377-5b7d-4cd4-98f6-19e5ae3faa81")
         .cv("6zmKqrSFB0+t7m3y.0")

@@ -38,6 +38,7 @@
 mod auth;
 mod client;
 mod error;
+mod helpers;
 #[rustfmt::skip]
 mod generated;
 mod retry;

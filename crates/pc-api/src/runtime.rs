@@ -44,6 +44,8 @@ pub(crate) struct Request {
     pub(crate) raw_query: Option<String>,
     pub(crate) query: Vec<(&'static str, String)>,
     pub(crate) headers: HeaderMap,
+    /// A JSON body, sent again as it is on every attempt.
+    pub(crate) body: Option<Vec<u8>>,
 }
 
 impl Request {
@@ -55,7 +57,24 @@ impl Request {
             raw_query: None,
             query: Vec::new(),
             headers: HeaderMap::new(),
+            body: None,
         }
+    }
+
+    /// Sets the JSON request body (`Content-Type: application/json`). Fields
+    /// that are `None` are left out, so a PATCH sends only what was set.
+    #[allow(dead_code)]
+    pub(crate) fn json_body<T: serde::Serialize>(&mut self, value: &T) -> Result<(), Error> {
+        let body = serde_json::to_vec(value).map_err(|e| {
+            self.invalid("the request body cannot be serialised as JSON".to_owned())
+                .with_source(e)
+        })?;
+        self.headers.insert(
+            reqwest::header::CONTENT_TYPE,
+            HeaderValue::from_static("application/json"),
+        );
+        self.body = Some(body);
+        Ok(())
     }
 
     /// Appends a literal part of the path template.
@@ -236,7 +255,12 @@ impl Client {
             headers.insert(reqwest::header::AUTHORIZATION, authorization);
 
             let outcome = self
-                .attempt(request.method.clone(), url.clone(), headers)
+                .attempt(
+                    request.method.clone(),
+                    url.clone(),
+                    headers,
+                    request.body.clone(),
+                )
                 .await;
             let elapsed_ms = started.elapsed().as_millis() as u64;
             let (retry_headers, error) = match outcome {
@@ -301,13 +325,18 @@ impl Client {
         method: Method,
         url: reqwest::Url,
         headers: HeaderMap,
+        body: Option<Vec<u8>>,
     ) -> Result<(StatusCode, HeaderMap, Vec<u8>), AttemptError> {
         let inner = &*self.inner;
-        let response = inner
+        let mut builder = inner
             .http
             .request(method, url)
             .headers(headers)
-            .timeout(inner.timeout)
+            .timeout(inner.timeout);
+        if let Some(body) = body {
+            builder = builder.body(body);
+        }
+        let response = builder
             .send()
             .await
             .map_err(|e| (transport_kind(&e), None, e.into(), None))?;
@@ -418,6 +447,17 @@ async fn read_body(
             }
         }
     }
+}
+
+/// A value as the JSON text of a `content: application/json` query parameter.
+#[allow(dead_code)]
+pub(crate) fn to_json<T: serde::Serialize>(name: &str, value: &T) -> Result<String, Error> {
+    serde_json::to_string(value).map_err(|e| {
+        Error::invalid_request(format!(
+            "query parameter `{name}` cannot be serialised as JSON"
+        ))
+        .with_source(e)
+    })
 }
 
 /// Decodes a response body as the client does: a leading UTF-8 byte order

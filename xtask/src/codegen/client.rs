@@ -298,7 +298,7 @@ fn emit_paging_methods(op: &Operation, paging: &Paging) -> TokenStream {
     let method = &op.method_name;
     let pages_doc = doc_attr(&format!(
         "Lists every page, following the next links (see [`Pages`](crate::Pages)).\n\nEvery page is requested with the same `MS-CorrelationId` and a fresh `MS-RequestId`; while you work on one page, the next is fetched.\n\n```no_run\n# async fn example(client: &{CRATE}::Client) -> Result<(), {CRATE}::Error> {{\nuse futures::TryStreamExt;\nlet mut pages = client.{method}({}).pages();\nwhile let Some(page) = pages.try_next().await? {{\n    println!(\"page {{}}\", page.number());\n}}\n# Ok(())\n# }}\n```",
-        args_of(op)
+        args_of(&op.inputs())
             .iter()
             .map(|p| example_value(p))
             .collect::<Vec<_>>()
@@ -306,7 +306,7 @@ fn emit_paging_methods(op: &Operation, paging: &Paging) -> TokenStream {
     ));
     let stream_doc = doc_attr(&format!(
         "Lists every item of every page, each exactly once and in order (see [`Items`](crate::Items)).\n\n```no_run\n# async fn example(client: &{CRATE}::Client) -> Result<(), {CRATE}::Error> {{\nuse futures::TryStreamExt;\nlet all: Vec<_> = client.{method}({}).stream().try_collect().await?;\n# Ok(())\n# }}\n```",
-        args_of(op)
+        args_of(&op.inputs())
             .iter()
             .map(|p| example_value(p))
             .collect::<Vec<_>>()
@@ -334,8 +334,8 @@ fn emit_paging_methods(op: &Operation, paging: &Paging) -> TokenStream {
     }
 }
 
-fn args_of(op: &Operation) -> Vec<&Param> {
-    op.params.iter().filter(|p| p.required).collect()
+fn args_of(inputs: &[Param]) -> Vec<&Param> {
+    inputs.iter().filter(|p| p.required).collect()
 }
 
 /// The argument type of a required parameter or setter.
@@ -350,7 +350,34 @@ fn setter_type(param: &Param) -> (TokenStream, TokenStream) {
             quote!(impl ::std::convert::Into<crate::Secret>),
             quote!(value.into()),
         ),
+        TypeRef::Array(item) if !param.json && **item == TypeRef::String => (
+            quote!(
+                impl ::std::iter::IntoIterator<Item = impl ::std::convert::Into<::std::string::String>>
+            ),
+            quote!(value.into_iter().map(::std::convert::Into::into).collect()),
+        ),
+        TypeRef::Array(item) if !param.json => {
+            let item = type_tokens(item, &prefix);
+            (
+                quote!(impl ::std::iter::IntoIterator<Item = #item>),
+                quote!(value.into_iter().collect()),
+            )
+        }
         other => (type_tokens(other, &prefix), quote!(value)),
+    }
+}
+
+/// The statements that add one query or header value to `request`.
+fn value_call(location: Location, ty: &TypeRef, wire: &str) -> TokenStream {
+    match (location, ty) {
+        (Location::Query, TypeRef::Secret) => quote!(request.secret_query(#wire, value);),
+        (Location::Query, TypeRef::String) => quote!(request.query(#wire, value.as_str());),
+        (Location::Query, _) => quote!(request.query(#wire, &value.to_string());),
+        (Location::Header, TypeRef::Secret) => quote!(request.secret_header(#wire, value)?;),
+        (Location::Header, TypeRef::String) => quote!(request.header(#wire, value.as_str())?;),
+        (Location::Header, _) => quote!(request.header(#wire, &value.to_string())?;),
+        (Location::Path, _) => quote!(),
+        (Location::Body, _) => quote!(request.json_body(value)?;),
     }
 }
 
@@ -359,6 +386,9 @@ fn stored_type(param: &Param) -> TokenStream {
 }
 
 fn example_value(param: &Param) -> String {
+    if param.json {
+        return "Default::default()".to_owned();
+    }
     match &param.ty {
         TypeRef::String | TypeRef::Secret => format!("\"<{}>\"", param.name),
         TypeRef::I32 | TypeRef::I64 => "1".to_owned(),
@@ -388,7 +418,8 @@ fn emit_method(op: &Operation) -> TokenStream {
         "`{} {}` (operation `{}`).",
         op.http_method, op.path, op.id
     ));
-    let args = args_of(op);
+    let inputs = op.inputs();
+    let args = args_of(&inputs);
     if !args.is_empty() {
         doc.push_str("\n\nArguments:");
         for p in &args {
@@ -458,7 +489,8 @@ fn emit_builder(op: &Operation) -> TokenStream {
         " The request of [`Client::{method}`](crate::Client::{method}): set optional parameters, then [`send`]({}::send).",
         op.builder_name
     );
-    let fields = op.params.iter().map(|p| {
+    let inputs = op.inputs();
+    let fields = inputs.iter().map(|p| {
         let ident = field_ident(&p.name);
         let ty = stored_type(p);
         if p.required {
@@ -467,13 +499,13 @@ fn emit_builder(op: &Operation) -> TokenStream {
             quote!(#ident: ::std::option::Option<#ty>,)
         }
     });
-    let args = args_of(op);
+    let args = args_of(&inputs);
     let new_params = args.iter().map(|p| {
         let ident = field_ident(&p.name);
         let ty = stored_type(p);
         quote!(#ident: #ty)
     });
-    let new_fields = op.params.iter().map(|p| {
+    let new_fields = inputs.iter().map(|p| {
         let ident = field_ident(&p.name);
         if p.required {
             quote!(#ident,)
@@ -481,13 +513,14 @@ fn emit_builder(op: &Operation) -> TokenStream {
             quote!(#ident: ::std::option::Option::None,)
         }
     });
-    let setters = op.params.iter().filter(|p| !p.required).map(|p| {
+    let setters = inputs.iter().filter(|p| !p.required).map(|p| {
         let ident = field_ident(&p.name);
         let (ty, convert) = setter_type(p);
         let location = match p.location {
             Location::Path => "path",
             Location::Query => "query",
             Location::Header => "header",
+            Location::Body => "JSON body",
         };
         let doc = doc_attr(&format!(
             "{}\n\nSent as the `{}` {location} parameter.",
@@ -502,7 +535,7 @@ fn emit_builder(op: &Operation) -> TokenStream {
             }
         }
     });
-    let all_idents: Vec<_> = op.params.iter().map(|p| field_ident(&p.name)).collect();
+    let all_idents: Vec<_> = inputs.iter().map(|p| field_ident(&p.name)).collect();
     let path_steps = op.path_parts.iter().map(|part| match part {
         PathPart::Literal(text) => quote!(request.push_path(#text);),
         PathPart::Param(index) => {
@@ -515,25 +548,22 @@ fn emit_builder(op: &Operation) -> TokenStream {
             }
         }
     });
-    let param_steps = op
-        .params
+    let param_steps = inputs
         .iter()
         .filter(|p| p.location != Location::Path)
         .map(|p| {
             let ident = field_ident(&p.name);
             let wire = &p.wire;
-            let call = match (p.location, &p.ty) {
-                (Location::Query, TypeRef::Secret) => quote!(request.secret_query(#wire, value);),
-                (Location::Query, TypeRef::String) => quote!(request.query(#wire, value.as_str());),
-                (Location::Query, _) => quote!(request.query(#wire, &value.to_string());),
-                (Location::Header, TypeRef::Secret) => {
-                    quote!(request.secret_header(#wire, value)?;)
+            let call = match &p.ty {
+                _ if p.location == Location::Body => value_call(p.location, &p.ty, wire),
+                _ if p.json => {
+                    quote!(request.query(#wire, &crate::runtime::to_json(#wire, value)?);)
                 }
-                (Location::Header, TypeRef::String) => {
-                    quote!(request.header(#wire, value.as_str())?;)
+                TypeRef::Array(item) => {
+                    let each = value_call(p.location, item, wire);
+                    quote!(for value in value { #each })
                 }
-                (Location::Header, _) => quote!(request.header(#wire, &value.to_string())?;),
-                (Location::Path, _) => quote!(),
+                ty => value_call(p.location, ty, wire),
             };
             if p.required {
                 quote!({ let value = #ident; #call })

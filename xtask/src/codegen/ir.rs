@@ -114,6 +114,38 @@ pub(crate) struct Operation {
     pub(crate) errors: Vec<ErrorCase>,
     /// Seek paging, from the operation's `x-pagination`.
     pub(crate) paging: Option<Paging>,
+    /// The JSON request body, if the operation takes one.
+    pub(crate) body: Option<Body>,
+}
+
+impl Operation {
+    /// The parameters, then the request body as a parameter named `body`.
+    pub(crate) fn inputs(&self) -> Vec<Param> {
+        let mut inputs = self.params.clone();
+        if let Some(body) = &self.body {
+            inputs.push(Param {
+                wire: "body".to_owned(),
+                name: "body".to_owned(),
+                location: Location::Body,
+                required: body.required,
+                ty: body.ty.clone(),
+                json: true,
+                doc: Some(
+                    body.doc
+                        .clone()
+                        .unwrap_or_else(|| "The request body.".to_owned()),
+                ),
+            });
+        }
+        inputs
+    }
+}
+
+/// A JSON request body.
+pub(crate) struct Body {
+    pub(crate) ty: TypeRef,
+    pub(crate) required: bool,
+    pub(crate) doc: Option<String>,
 }
 
 /// How to walk the pages of an operation (`x-pagination`): where the items,
@@ -175,14 +207,21 @@ pub(crate) enum Location {
     Path,
     Query,
     Header,
+    /// The JSON request body, which the emitters treat as one more input.
+    Body,
 }
 
+#[derive(Clone)]
 pub(crate) struct Param {
     pub(crate) wire: String,
     pub(crate) name: String,
     pub(crate) location: Location,
     pub(crate) required: bool,
+    /// A scalar, a string enum, an array of those (query only, sent as
+    /// repeated `name=value` pairs), or any model when `json` is set.
     pub(crate) ty: TypeRef,
+    /// `content: application/json`: the value is sent as JSON text.
+    pub(crate) json: bool,
     pub(crate) doc: Option<String>,
 }
 
@@ -628,15 +667,26 @@ impl<'a> Lowering<'a> {
                         }
                         ReferenceOr::Item(schema) => {
                             let ty = self.lower_type(schema, &prop_at, &hint)?;
-                            (
-                                ty,
-                                schema.schema_data.nullable,
-                                schema
-                                    .schema_data
-                                    .description
-                                    .as_deref()
-                                    .map(names::sanitize_doc),
-                            )
+                            let data = &schema.schema_data;
+                            let mut doc = data.description.as_deref().map(names::sanitize_doc);
+                            // readOnly/writeOnly change nothing in the forgiving
+                            // models (every field is optional); they are told.
+                            let note = match (data.read_only, data.write_only) {
+                                (true, _) => Some(
+                                    "Read-only: set by the service; leave it `None` in requests.",
+                                ),
+                                (_, true) => Some(
+                                    "Write-only: sent in requests; the service may not return it.",
+                                ),
+                                _ => None,
+                            };
+                            if let Some(note) = note {
+                                doc = Some(match doc {
+                                    Some(doc) => format!("{doc}\n\n{note}"),
+                                    None => note.to_owned(),
+                                });
+                            }
+                            (ty, data.nullable, doc)
                         }
                     };
                     fields.push(Field {
@@ -1075,12 +1125,13 @@ impl<'a> Lowering<'a> {
                 ),
             ));
         }
-        if op.request_body.is_some() {
-            return Err(SpecError::at(
-                &format!("{at}/requestBody"),
-                "request bodies are not supported yet; supported operations take path, query and header parameters",
-            ));
-        }
+        let builder_hint = names::pascal(&id).unwrap_or_default();
+        let body = match &op.request_body {
+            None => None,
+            Some(body) => {
+                Some(self.lower_body(body, &format!("{at}/requestBody"), &builder_hint)?)
+            }
+        };
         if !op.callbacks.is_empty() {
             return Err(SpecError::at(
                 &format!("{at}/callbacks"),
@@ -1170,6 +1221,56 @@ impl<'a> Lowering<'a> {
             success,
             errors,
             paging,
+            body,
+        })
+    }
+
+    /// A JSON request body: a `$ref` or inline schema under a JSON media type.
+    fn lower_body(
+        &mut self,
+        body: &ReferenceOr<openapiv3::RequestBody>,
+        at: &str,
+        builder: &str,
+    ) -> Result<Body, SpecError> {
+        let (body, at) = match body {
+            ReferenceOr::Item(body) => (body, at.to_owned()),
+            ReferenceOr::Reference { reference } => {
+                let name = reference.strip_prefix("#/components/requestBodies/").ok_or_else(|| {
+                    SpecError::at(at, format!("unsupported $ref `{reference}`; request bodies may only refer to `#/components/requestBodies/<Name>`"))
+                })?;
+                match self.components().and_then(|c| c.request_bodies.get(name)) {
+                    Some(ReferenceOr::Item(body)) => {
+                        (body, format!("#/components/requestBodies/{}", escape(name)))
+                    }
+                    _ => {
+                        return Err(SpecError::at(
+                            at,
+                            format!(
+                                "$ref `{reference}` does not exist in components.requestBodies (or is itself a $ref)"
+                            ),
+                        ));
+                    }
+                }
+            }
+        };
+        let (media, content) = body
+            .content
+            .get_key_value("application/json")
+            .or_else(|| body.content.iter().find(|(media, _)| is_json(media)))
+            .ok_or_else(|| {
+                let listed: Vec<&str> = body.content.keys().map(String::as_str).collect();
+                SpecError::at(&format!("{at}/content"), format!("no JSON media type among {listed:?}; request bodies are sent as application/json"))
+            })?;
+        let schema_at = format!("{at}/content/{}/schema", escape(media));
+        let schema = content
+            .schema
+            .as_ref()
+            .ok_or_else(|| SpecError::at(&schema_at, "a request body needs a `schema`"))?;
+        let ty = self.lower_ref_or(schema, &schema_at, &format!("{builder}Body"))?;
+        Ok(Body {
+            ty,
+            required: body.required,
+            doc: body.description.as_deref().map(names::sanitize_doc),
         })
     }
 
@@ -1570,18 +1671,40 @@ impl<'a> Lowering<'a> {
                 format!("the Rust name `{name}` is taken by a builder method; set `x-rust-name`"),
             ));
         }
-        let schema = match &data.format {
-            ParameterSchemaOrContent::Schema(schema) => schema,
-            ParameterSchemaOrContent::Content(_) => {
-                return Err(SpecError::at(
-                    &format!("{at}/content"),
-                    "parameters with `content` are not supported; use `schema`",
-                ));
+        let (schema, schema_at, json) = match &data.format {
+            ParameterSchemaOrContent::Schema(schema) => (schema, format!("{at}/schema"), false),
+            ParameterSchemaOrContent::Content(content) => {
+                let content_at = format!("{at}/content");
+                if location != Location::Query {
+                    return Err(SpecError::at(
+                        &content_at,
+                        "`content` is supported on query parameters only; use `schema`",
+                    ));
+                }
+                let mut entries = content.iter();
+                let (Some((media, media_type)), None) = (entries.next(), entries.next()) else {
+                    return Err(SpecError::at(
+                        &content_at,
+                        "a parameter's `content` must have exactly one media type",
+                    ));
+                };
+                if !is_json(media) {
+                    return Err(SpecError::at(
+                        &content_at,
+                        format!(
+                            "`{media}` is not supported; a `content` parameter must be application/json (sent as JSON text)"
+                        ),
+                    ));
+                }
+                let schema_at = format!("{content_at}/{}/schema", escape(media));
+                let schema = media_type.schema.as_ref().ok_or_else(|| {
+                    SpecError::at(&schema_at, "a JSON parameter needs a `schema`")
+                })?;
+                (schema, schema_at, true)
             }
         };
-        let schema_at = format!("{at}/schema");
         let ty = self.lower_ref_or(schema, &schema_at, "")?;
-        let scalar = match &ty {
+        let is_scalar = |ty: &TypeRef| match ty {
             TypeRef::String
             | TypeRef::Secret
             | TypeRef::Bool
@@ -1592,13 +1715,22 @@ impl<'a> Lowering<'a> {
             TypeRef::Named(n) => self.is_enum(n),
             _ => false,
         };
-        if !scalar
-            || (location == Location::Path
-                && !matches!(ty, TypeRef::String | TypeRef::I32 | TypeRef::I64))
-        {
+        let supported = match location {
+            _ if json => true,
+            Location::Path => matches!(ty, TypeRef::String | TypeRef::I32 | TypeRef::I64),
+            Location::Query => match &ty {
+                TypeRef::Array(item) => {
+                    is_scalar(item) && !matches!(item.as_ref(), TypeRef::Secret)
+                }
+                other => is_scalar(other),
+            },
+            Location::Header => is_scalar(&ty),
+            Location::Body => true,
+        };
+        if !supported {
             return Err(SpecError::at(
                 &schema_at,
-                "parameter type not supported; supported: string, integer, number, boolean or a `$ref` to a string enum (path parameters: string or integer)",
+                "parameter type not supported; supported: string, integer, number, boolean or a `$ref` to a string enum; in the query also an array of those (sent as repeated pairs) or any schema under `content: application/json`; path parameters: string or integer",
             ));
         }
         Ok(Param {
@@ -1607,6 +1739,7 @@ impl<'a> Lowering<'a> {
             location,
             required: data.required,
             ty,
+            json,
             doc: data.description.as_deref().map(names::sanitize_doc),
         })
     }

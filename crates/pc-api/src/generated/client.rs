@@ -24,6 +24,252 @@ impl crate::Client {
     ) -> builder::GetCustomerUsers {
         builder::GetCustomerUsers::new(self.clone(), customer_id.into())
     }
+    /// Create a user account for a customer.
+    ///
+    /// Creates a user in the customer's tenant. Set at least `userPrincipalName`, `displayName`, `usageLocation` and `passwordProfile`. The service answers 200 (as documented) or 201.
+    ///
+    /// `POST /v1/customers/{customer_id}/users` (operation `createCustomerUser`).
+    ///
+    /// Arguments:
+    /// - `customer_id`: The customer tenant id (a GUID).
+    /// - `body`: The user, with only the fields to set.
+    ///
+    /// ```no_run
+    /// # async fn example(client: &pc_api::Client) -> Result<(), pc_api::Error> {
+    /// let response = client.create_customer_user("<customer_id>", Default::default()).send().await?;
+    /// println!("{}", response.status());
+    /// # Ok(())
+    /// # }
+    /// ```
+    pub fn create_customer_user(
+        &self,
+        customer_id: impl ::std::convert::Into<::std::string::String>,
+        body: crate::types::CustomerUser,
+    ) -> builder::CreateCustomerUser {
+        builder::CreateCustomerUser::new(self.clone(), customer_id.into(), body)
+    }
+    /// Get a user account of a customer by id.
+    ///
+    /// `GET /v1/customers/{customer_id}/users/{user_id}` (operation `getCustomerUser`).
+    ///
+    /// Arguments:
+    /// - `customer_id`: The customer tenant id (a GUID).
+    /// - `user_id`: The user's object id (a GUID).
+    ///
+    /// ```no_run
+    /// # async fn example(client: &pc_api::Client) -> Result<(), pc_api::Error> {
+    /// let response = client.get_customer_user("<customer_id>", "<user_id>").send().await?;
+    /// println!("{}", response.status());
+    /// # Ok(())
+    /// # }
+    /// ```
+    pub fn get_customer_user(
+        &self,
+        customer_id: impl ::std::convert::Into<::std::string::String>,
+        user_id: impl ::std::convert::Into<::std::string::String>,
+    ) -> builder::GetCustomerUser {
+        builder::GetCustomerUser::new(self.clone(), customer_id.into(), user_id.into())
+    }
+    /// Delete a user account of a customer.
+    ///
+    /// The user becomes `inactive` for 30 days, during which it is listed only with the deleted-users filter and can be restored; then it is purged.
+    ///
+    /// `DELETE /v1/customers/{customer_id}/users/{user_id}` (operation `deleteCustomerUser`).
+    ///
+    /// Arguments:
+    /// - `customer_id`: The customer tenant id (a GUID).
+    /// - `user_id`: The user's object id (a GUID).
+    ///
+    /// ```no_run
+    /// # async fn example(client: &pc_api::Client) -> Result<(), pc_api::Error> {
+    /// let response = client.delete_customer_user("<customer_id>", "<user_id>").send().await?;
+    /// println!("{}", response.status());
+    /// # Ok(())
+    /// # }
+    /// ```
+    pub fn delete_customer_user(
+        &self,
+        customer_id: impl ::std::convert::Into<::std::string::String>,
+        user_id: impl ::std::convert::Into<::std::string::String>,
+    ) -> builder::DeleteCustomerUser {
+        builder::DeleteCustomerUser::new(
+            self.clone(),
+            customer_id.into(),
+            user_id.into(),
+        )
+    }
+    /// Update a user account, reset its password or restore it.
+    ///
+    /// Updates the fields of the body that are set, and only those: a field left `None` is not sent. Setting `passwordProfile` resets the password. Setting `state` to `active` restores a deleted user, so set it only to restore one (the .NET SDK always sends it).
+    ///
+    /// `PATCH /v1/customers/{customer_id}/users/{user_id}` (operation `updateCustomerUser`).
+    ///
+    /// Arguments:
+    /// - `customer_id`: The customer tenant id (a GUID).
+    /// - `user_id`: The user's object id (a GUID).
+    /// - `body`: The user, with only the fields to set.
+    ///
+    /// ```no_run
+    /// # async fn example(client: &pc_api::Client) -> Result<(), pc_api::Error> {
+    /// let response = client.update_customer_user("<customer_id>", "<user_id>", Default::default()).send().await?;
+    /// println!("{}", response.status());
+    /// # Ok(())
+    /// # }
+    /// ```
+    pub fn update_customer_user(
+        &self,
+        customer_id: impl ::std::convert::Into<::std::string::String>,
+        user_id: impl ::std::convert::Into<::std::string::String>,
+        body: crate::types::CustomerUser,
+    ) -> builder::UpdateCustomerUser {
+        builder::UpdateCustomerUser::new(
+            self.clone(),
+            customer_id.into(),
+            user_id.into(),
+            body,
+        )
+    }
+    /// Get the directory roles of a user.
+    ///
+    /// `GET /v1/customers/{customer_id}/users/{user_id}/directoryroles` (operation `getCustomerUserDirectoryRoles`).
+    ///
+    /// Arguments:
+    /// - `customer_id`: The customer tenant id (a GUID).
+    /// - `user_id`: The user's object id (a GUID).
+    ///
+    /// ```no_run
+    /// # async fn example(client: &pc_api::Client) -> Result<(), pc_api::Error> {
+    /// let response = client.get_customer_user_directory_roles("<customer_id>", "<user_id>").send().await?;
+    /// println!("{}", response.status());
+    /// # Ok(())
+    /// # }
+    /// ```
+    pub fn get_customer_user_directory_roles(
+        &self,
+        customer_id: impl ::std::convert::Into<::std::string::String>,
+        user_id: impl ::std::convert::Into<::std::string::String>,
+    ) -> builder::GetCustomerUserDirectoryRoles {
+        builder::GetCustomerUserDirectoryRoles::new(
+            self.clone(),
+            customer_id.into(),
+            user_id.into(),
+        )
+    }
+    /// Add a user to a directory role.
+    ///
+    /// `POST /v1/customers/{customer_id}/directoryroles/{role_id}/usermembers` (operation `addUserToDirectoryRole`).
+    ///
+    /// Arguments:
+    /// - `customer_id`: The customer tenant id (a GUID).
+    /// - `role_id`: The directory role's id (a GUID).
+    /// - `body`: The user to add (`id`, `displayName`, `userPrincipalName`).
+    ///
+    /// ```no_run
+    /// # async fn example(client: &pc_api::Client) -> Result<(), pc_api::Error> {
+    /// let response = client.add_user_to_directory_role("<customer_id>", "<role_id>", Default::default()).send().await?;
+    /// println!("{}", response.status());
+    /// # Ok(())
+    /// # }
+    /// ```
+    pub fn add_user_to_directory_role(
+        &self,
+        customer_id: impl ::std::convert::Into<::std::string::String>,
+        role_id: impl ::std::convert::Into<::std::string::String>,
+        body: crate::types::UserMember,
+    ) -> builder::AddUserToDirectoryRole {
+        builder::AddUserToDirectoryRole::new(
+            self.clone(),
+            customer_id.into(),
+            role_id.into(),
+            body,
+        )
+    }
+    /// Remove a user from a directory role.
+    ///
+    /// `DELETE /v1/customers/{customer_id}/directoryroles/{role_id}/usermembers/{user_id}` (operation `removeUserFromDirectoryRole`).
+    ///
+    /// Arguments:
+    /// - `customer_id`: The customer tenant id (a GUID).
+    /// - `role_id`: The directory role's id (a GUID).
+    /// - `user_id`: The user's object id (a GUID).
+    ///
+    /// ```no_run
+    /// # async fn example(client: &pc_api::Client) -> Result<(), pc_api::Error> {
+    /// let response = client.remove_user_from_directory_role("<customer_id>", "<role_id>", "<user_id>").send().await?;
+    /// println!("{}", response.status());
+    /// # Ok(())
+    /// # }
+    /// ```
+    pub fn remove_user_from_directory_role(
+        &self,
+        customer_id: impl ::std::convert::Into<::std::string::String>,
+        role_id: impl ::std::convert::Into<::std::string::String>,
+        user_id: impl ::std::convert::Into<::std::string::String>,
+    ) -> builder::RemoveUserFromDirectoryRole {
+        builder::RemoveUserFromDirectoryRole::new(
+            self.clone(),
+            customer_id.into(),
+            role_id.into(),
+            user_id.into(),
+        )
+    }
+    /// Get the licenses assigned to a user.
+    ///
+    /// `GET /v1/customers/{customer_id}/users/{user_id}/licenses` (operation `getCustomerUserLicenses`).
+    ///
+    /// Arguments:
+    /// - `customer_id`: The customer tenant id (a GUID).
+    /// - `user_id`: The user's object id (a GUID).
+    ///
+    /// ```no_run
+    /// # async fn example(client: &pc_api::Client) -> Result<(), pc_api::Error> {
+    /// let response = client.get_customer_user_licenses("<customer_id>", "<user_id>").send().await?;
+    /// println!("{}", response.status());
+    /// # Ok(())
+    /// # }
+    /// ```
+    pub fn get_customer_user_licenses(
+        &self,
+        customer_id: impl ::std::convert::Into<::std::string::String>,
+        user_id: impl ::std::convert::Into<::std::string::String>,
+    ) -> builder::GetCustomerUserLicenses {
+        builder::GetCustomerUserLicenses::new(
+            self.clone(),
+            customer_id.into(),
+            user_id.into(),
+        )
+    }
+    /// Assign licenses to a user or remove them.
+    ///
+    /// Fails with 400 and fault code 60012 when a license pool has no license left.
+    ///
+    /// `POST /v1/customers/{customer_id}/users/{user_id}/licenseupdates` (operation `updateCustomerUserLicenses`).
+    ///
+    /// Arguments:
+    /// - `customer_id`: The customer tenant id (a GUID).
+    /// - `user_id`: The user's object id (a GUID).
+    /// - `body`: The licenses to assign and to remove.
+    ///
+    /// ```no_run
+    /// # async fn example(client: &pc_api::Client) -> Result<(), pc_api::Error> {
+    /// let response = client.update_customer_user_licenses("<customer_id>", "<user_id>", Default::default()).send().await?;
+    /// println!("{}", response.status());
+    /// # Ok(())
+    /// # }
+    /// ```
+    pub fn update_customer_user_licenses(
+        &self,
+        customer_id: impl ::std::convert::Into<::std::string::String>,
+        user_id: impl ::std::convert::Into<::std::string::String>,
+        body: crate::types::LicenseUpdate,
+    ) -> builder::UpdateCustomerUserLicenses {
+        builder::UpdateCustomerUserLicenses::new(
+            self.clone(),
+            customer_id.into(),
+            user_id.into(),
+            body,
+        )
+    }
 }
 /// The body of an error response, decoded with the schema the spec
 /// declares for its status.
@@ -113,7 +359,7 @@ pub mod builder {
         sort_field: ::std::option::Option<::std::string::String>,
         sort_direction: ::std::option::Option<crate::types::SortDirection>,
         seek_operation: ::std::option::Option<crate::types::SeekOperation>,
-        filter: ::std::option::Option<::std::string::String>,
+        filter: ::std::option::Option<crate::types::UserFilter>,
         correlation_id: ::std::option::Option<::std::string::String>,
         cv: ::std::option::Option<::std::string::String>,
         request_id: ::std::option::Option<::std::string::String>,
@@ -173,14 +419,11 @@ pub mod builder {
             self.seek_operation = ::std::option::Option::Some(value);
             self
         }
-        /// A JSON-encoded field filter, e.g. `{"Field":"UserState","Value":"Inactive","Operator":"equals"}` to list deleted users. Missing from the generated reference.
+        /// A field filter, sent as JSON text, e.g. `{"Field":"UserState","Value":"Inactive","Operator":"equals"}` to list deleted users. Missing from the generated reference.
         ///
         /// Sent as the `filter` query parameter.
-        pub fn filter(
-            mut self,
-            value: impl ::std::convert::Into<::std::string::String>,
-        ) -> Self {
-            self.filter = ::std::option::Option::Some(value.into());
+        pub fn filter(mut self, value: crate::types::UserFilter) -> Self {
+            self.filter = ::std::option::Option::Some(value);
             self
         }
         /// Used for tracking requests internally. If a ms-correlationid is not provided, the server will generate a new one for each request. The client sends a fresh UUID when none is set.
@@ -270,7 +513,7 @@ pub mod builder {
                 request.query("seekOperation", &value.to_string());
             }
             if let ::std::option::Option::Some(value) = filter {
-                request.query("filter", value.as_str());
+                request.query("filter", &crate::runtime::to_json("filter", value)?);
             }
             if let ::std::option::Option::Some(value) = correlation_id {
                 request.header("MS-CorrelationId", value.as_str())?;
@@ -339,6 +582,1100 @@ pub mod builder {
             self,
         ) -> ::std::result::Result<
             ::progenitor_client::ResponseValue<crate::types::CustomerUserCollection>,
+            crate::Error,
+        > {
+            let request = self.request()?;
+            let client = self.client;
+            client.execute_json(request, Self::decode_error).await
+        }
+        /// Decodes an error body with the schema the spec declares for its status.
+        #[allow(clippy::match_single_binding)]
+        fn decode_error(status: u16, body: &[u8]) -> crate::ErrorBody {
+            match status {
+                429u16 => {
+                    crate::runtime::decode_error_body(
+                        body,
+                        crate::ErrorBody::ThrottleFault,
+                    )
+                }
+                _ => crate::runtime::decode_error_body(body, crate::ErrorBody::ApiFault),
+            }
+        }
+    }
+    /// The request of [`Client::create_customer_user`](crate::Client::create_customer_user): set optional parameters, then [`send`](CreateCustomerUser::send).
+    #[derive(::std::clone::Clone, ::std::fmt::Debug)]
+    #[must_use = "a request builder does nothing until `send` is called"]
+    pub struct CreateCustomerUser {
+        client: crate::Client,
+        customer_id: ::std::string::String,
+        correlation_id: ::std::option::Option<::std::string::String>,
+        request_id: ::std::option::Option<::std::string::String>,
+        locale: ::std::option::Option<::std::string::String>,
+        body: crate::types::CustomerUser,
+    }
+    impl CreateCustomerUser {
+        /// The `operationId` of the request in the spec.
+        pub const OPERATION_ID: &'static str = "createCustomerUser";
+        pub(crate) fn new(
+            client: crate::Client,
+            customer_id: ::std::string::String,
+            body: crate::types::CustomerUser,
+        ) -> Self {
+            Self {
+                client,
+                customer_id,
+                correlation_id: ::std::option::Option::None,
+                request_id: ::std::option::Option::None,
+                locale: ::std::option::Option::None,
+                body,
+            }
+        }
+        /// Used for tracking requests internally. If a ms-correlationid is not provided, the server will generate a new one for each request. The client sends a fresh UUID when none is set.
+        ///
+        /// Sent as the `MS-CorrelationId` header parameter.
+        pub fn correlation_id(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.correlation_id = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Used for idempotency of requests. If a ms-requestid is not provided, the server will generate a new one for each request. The client sends a fresh UUID for every call when none is set.
+        ///
+        /// Sent as the `MS-RequestId` header parameter.
+        pub fn request_id(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.request_id = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// The locale of the response messages. The client sends its configured locale (default `en-US`) when none is set.
+        ///
+        /// Sent as the `X-Locale` header parameter.
+        pub fn locale(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.locale = ::std::option::Option::Some(value.into());
+            self
+        }
+        fn request(
+            &self,
+        ) -> ::std::result::Result<crate::runtime::Request, crate::Error> {
+            let Self {
+                client: _,
+                customer_id,
+                correlation_id,
+                request_id,
+                locale,
+                body,
+            } = self;
+            let mut request = crate::runtime::Request::new(
+                ::reqwest::Method::POST,
+                Self::OPERATION_ID,
+            );
+            request.push_path("/v1/customers/");
+            request.push_path_param("customer_id", customer_id)?;
+            request.push_path("/users");
+            if let ::std::option::Option::Some(value) = correlation_id {
+                request.header("MS-CorrelationId", value.as_str())?;
+            }
+            if let ::std::option::Option::Some(value) = request_id {
+                request.header("MS-RequestId", value.as_str())?;
+            }
+            if let ::std::option::Option::Some(value) = locale {
+                request.header("X-Locale", value.as_str())?;
+            }
+            {
+                let value = body;
+                request.json_body(value)?;
+            }
+            ::std::result::Result::Ok(request)
+        }
+        /// Sends the request and decodes the response (200, 201).
+        ///
+        /// A non-2xx status is an [`Error`](crate::Error) that keeps the status, the decoded error body and the request ids.
+        pub async fn send(
+            self,
+        ) -> ::std::result::Result<
+            ::progenitor_client::ResponseValue<crate::types::CustomerUser>,
+            crate::Error,
+        > {
+            let request = self.request()?;
+            let client = self.client;
+            client.execute_json(request, Self::decode_error).await
+        }
+        /// Decodes an error body with the schema the spec declares for its status.
+        #[allow(clippy::match_single_binding)]
+        fn decode_error(status: u16, body: &[u8]) -> crate::ErrorBody {
+            match status {
+                429u16 => {
+                    crate::runtime::decode_error_body(
+                        body,
+                        crate::ErrorBody::ThrottleFault,
+                    )
+                }
+                _ => crate::runtime::decode_error_body(body, crate::ErrorBody::ApiFault),
+            }
+        }
+    }
+    /// The request of [`Client::get_customer_user`](crate::Client::get_customer_user): set optional parameters, then [`send`](GetCustomerUser::send).
+    #[derive(::std::clone::Clone, ::std::fmt::Debug)]
+    #[must_use = "a request builder does nothing until `send` is called"]
+    pub struct GetCustomerUser {
+        client: crate::Client,
+        customer_id: ::std::string::String,
+        user_id: ::std::string::String,
+        correlation_id: ::std::option::Option<::std::string::String>,
+        request_id: ::std::option::Option<::std::string::String>,
+        locale: ::std::option::Option<::std::string::String>,
+    }
+    impl GetCustomerUser {
+        /// The `operationId` of the request in the spec.
+        pub const OPERATION_ID: &'static str = "getCustomerUser";
+        pub(crate) fn new(
+            client: crate::Client,
+            customer_id: ::std::string::String,
+            user_id: ::std::string::String,
+        ) -> Self {
+            Self {
+                client,
+                customer_id,
+                user_id,
+                correlation_id: ::std::option::Option::None,
+                request_id: ::std::option::Option::None,
+                locale: ::std::option::Option::None,
+            }
+        }
+        /// Used for tracking requests internally. If a ms-correlationid is not provided, the server will generate a new one for each request. The client sends a fresh UUID when none is set.
+        ///
+        /// Sent as the `MS-CorrelationId` header parameter.
+        pub fn correlation_id(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.correlation_id = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Used for idempotency of requests. If a ms-requestid is not provided, the server will generate a new one for each request. The client sends a fresh UUID for every call when none is set.
+        ///
+        /// Sent as the `MS-RequestId` header parameter.
+        pub fn request_id(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.request_id = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// The locale of the response messages. The client sends its configured locale (default `en-US`) when none is set.
+        ///
+        /// Sent as the `X-Locale` header parameter.
+        pub fn locale(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.locale = ::std::option::Option::Some(value.into());
+            self
+        }
+        fn request(
+            &self,
+        ) -> ::std::result::Result<crate::runtime::Request, crate::Error> {
+            let Self {
+                client: _,
+                customer_id,
+                user_id,
+                correlation_id,
+                request_id,
+                locale,
+            } = self;
+            let mut request = crate::runtime::Request::new(
+                ::reqwest::Method::GET,
+                Self::OPERATION_ID,
+            );
+            request.push_path("/v1/customers/");
+            request.push_path_param("customer_id", customer_id)?;
+            request.push_path("/users/");
+            request.push_path_param("user_id", user_id)?;
+            if let ::std::option::Option::Some(value) = correlation_id {
+                request.header("MS-CorrelationId", value.as_str())?;
+            }
+            if let ::std::option::Option::Some(value) = request_id {
+                request.header("MS-RequestId", value.as_str())?;
+            }
+            if let ::std::option::Option::Some(value) = locale {
+                request.header("X-Locale", value.as_str())?;
+            }
+            ::std::result::Result::Ok(request)
+        }
+        /// Sends the request and decodes the response (200).
+        ///
+        /// A non-2xx status is an [`Error`](crate::Error) that keeps the status, the decoded error body and the request ids.
+        pub async fn send(
+            self,
+        ) -> ::std::result::Result<
+            ::progenitor_client::ResponseValue<crate::types::CustomerUser>,
+            crate::Error,
+        > {
+            let request = self.request()?;
+            let client = self.client;
+            client.execute_json(request, Self::decode_error).await
+        }
+        /// Decodes an error body with the schema the spec declares for its status.
+        #[allow(clippy::match_single_binding)]
+        fn decode_error(status: u16, body: &[u8]) -> crate::ErrorBody {
+            match status {
+                429u16 => {
+                    crate::runtime::decode_error_body(
+                        body,
+                        crate::ErrorBody::ThrottleFault,
+                    )
+                }
+                _ => crate::runtime::decode_error_body(body, crate::ErrorBody::ApiFault),
+            }
+        }
+    }
+    /// The request of [`Client::delete_customer_user`](crate::Client::delete_customer_user): set optional parameters, then [`send`](DeleteCustomerUser::send).
+    #[derive(::std::clone::Clone, ::std::fmt::Debug)]
+    #[must_use = "a request builder does nothing until `send` is called"]
+    pub struct DeleteCustomerUser {
+        client: crate::Client,
+        customer_id: ::std::string::String,
+        user_id: ::std::string::String,
+        correlation_id: ::std::option::Option<::std::string::String>,
+        request_id: ::std::option::Option<::std::string::String>,
+        locale: ::std::option::Option<::std::string::String>,
+    }
+    impl DeleteCustomerUser {
+        /// The `operationId` of the request in the spec.
+        pub const OPERATION_ID: &'static str = "deleteCustomerUser";
+        pub(crate) fn new(
+            client: crate::Client,
+            customer_id: ::std::string::String,
+            user_id: ::std::string::String,
+        ) -> Self {
+            Self {
+                client,
+                customer_id,
+                user_id,
+                correlation_id: ::std::option::Option::None,
+                request_id: ::std::option::Option::None,
+                locale: ::std::option::Option::None,
+            }
+        }
+        /// Used for tracking requests internally. If a ms-correlationid is not provided, the server will generate a new one for each request. The client sends a fresh UUID when none is set.
+        ///
+        /// Sent as the `MS-CorrelationId` header parameter.
+        pub fn correlation_id(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.correlation_id = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Used for idempotency of requests. If a ms-requestid is not provided, the server will generate a new one for each request. The client sends a fresh UUID for every call when none is set.
+        ///
+        /// Sent as the `MS-RequestId` header parameter.
+        pub fn request_id(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.request_id = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// The locale of the response messages. The client sends its configured locale (default `en-US`) when none is set.
+        ///
+        /// Sent as the `X-Locale` header parameter.
+        pub fn locale(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.locale = ::std::option::Option::Some(value.into());
+            self
+        }
+        fn request(
+            &self,
+        ) -> ::std::result::Result<crate::runtime::Request, crate::Error> {
+            let Self {
+                client: _,
+                customer_id,
+                user_id,
+                correlation_id,
+                request_id,
+                locale,
+            } = self;
+            let mut request = crate::runtime::Request::new(
+                ::reqwest::Method::DELETE,
+                Self::OPERATION_ID,
+            );
+            request.push_path("/v1/customers/");
+            request.push_path_param("customer_id", customer_id)?;
+            request.push_path("/users/");
+            request.push_path_param("user_id", user_id)?;
+            if let ::std::option::Option::Some(value) = correlation_id {
+                request.header("MS-CorrelationId", value.as_str())?;
+            }
+            if let ::std::option::Option::Some(value) = request_id {
+                request.header("MS-RequestId", value.as_str())?;
+            }
+            if let ::std::option::Option::Some(value) = locale {
+                request.header("X-Locale", value.as_str())?;
+            }
+            ::std::result::Result::Ok(request)
+        }
+        /// Sends the request and decodes the response (204).
+        ///
+        /// A non-2xx status is an [`Error`](crate::Error) that keeps the status, the decoded error body and the request ids.
+        pub async fn send(
+            self,
+        ) -> ::std::result::Result<
+            ::progenitor_client::ResponseValue<()>,
+            crate::Error,
+        > {
+            let request = self.request()?;
+            let client = self.client;
+            client.execute_empty(request, Self::decode_error).await
+        }
+        /// Decodes an error body with the schema the spec declares for its status.
+        #[allow(clippy::match_single_binding)]
+        fn decode_error(status: u16, body: &[u8]) -> crate::ErrorBody {
+            match status {
+                429u16 => {
+                    crate::runtime::decode_error_body(
+                        body,
+                        crate::ErrorBody::ThrottleFault,
+                    )
+                }
+                _ => crate::runtime::decode_error_body(body, crate::ErrorBody::ApiFault),
+            }
+        }
+    }
+    /// The request of [`Client::update_customer_user`](crate::Client::update_customer_user): set optional parameters, then [`send`](UpdateCustomerUser::send).
+    #[derive(::std::clone::Clone, ::std::fmt::Debug)]
+    #[must_use = "a request builder does nothing until `send` is called"]
+    pub struct UpdateCustomerUser {
+        client: crate::Client,
+        customer_id: ::std::string::String,
+        user_id: ::std::string::String,
+        correlation_id: ::std::option::Option<::std::string::String>,
+        request_id: ::std::option::Option<::std::string::String>,
+        locale: ::std::option::Option<::std::string::String>,
+        body: crate::types::CustomerUser,
+    }
+    impl UpdateCustomerUser {
+        /// The `operationId` of the request in the spec.
+        pub const OPERATION_ID: &'static str = "updateCustomerUser";
+        pub(crate) fn new(
+            client: crate::Client,
+            customer_id: ::std::string::String,
+            user_id: ::std::string::String,
+            body: crate::types::CustomerUser,
+        ) -> Self {
+            Self {
+                client,
+                customer_id,
+                user_id,
+                correlation_id: ::std::option::Option::None,
+                request_id: ::std::option::Option::None,
+                locale: ::std::option::Option::None,
+                body,
+            }
+        }
+        /// Used for tracking requests internally. If a ms-correlationid is not provided, the server will generate a new one for each request. The client sends a fresh UUID when none is set.
+        ///
+        /// Sent as the `MS-CorrelationId` header parameter.
+        pub fn correlation_id(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.correlation_id = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Used for idempotency of requests. If a ms-requestid is not provided, the server will generate a new one for each request. The client sends a fresh UUID for every call when none is set.
+        ///
+        /// Sent as the `MS-RequestId` header parameter.
+        pub fn request_id(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.request_id = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// The locale of the response messages. The client sends its configured locale (default `en-US`) when none is set.
+        ///
+        /// Sent as the `X-Locale` header parameter.
+        pub fn locale(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.locale = ::std::option::Option::Some(value.into());
+            self
+        }
+        fn request(
+            &self,
+        ) -> ::std::result::Result<crate::runtime::Request, crate::Error> {
+            let Self {
+                client: _,
+                customer_id,
+                user_id,
+                correlation_id,
+                request_id,
+                locale,
+                body,
+            } = self;
+            let mut request = crate::runtime::Request::new(
+                ::reqwest::Method::PATCH,
+                Self::OPERATION_ID,
+            );
+            request.push_path("/v1/customers/");
+            request.push_path_param("customer_id", customer_id)?;
+            request.push_path("/users/");
+            request.push_path_param("user_id", user_id)?;
+            if let ::std::option::Option::Some(value) = correlation_id {
+                request.header("MS-CorrelationId", value.as_str())?;
+            }
+            if let ::std::option::Option::Some(value) = request_id {
+                request.header("MS-RequestId", value.as_str())?;
+            }
+            if let ::std::option::Option::Some(value) = locale {
+                request.header("X-Locale", value.as_str())?;
+            }
+            {
+                let value = body;
+                request.json_body(value)?;
+            }
+            ::std::result::Result::Ok(request)
+        }
+        /// Sends the request and decodes the response (200).
+        ///
+        /// A non-2xx status is an [`Error`](crate::Error) that keeps the status, the decoded error body and the request ids.
+        pub async fn send(
+            self,
+        ) -> ::std::result::Result<
+            ::progenitor_client::ResponseValue<crate::types::CustomerUser>,
+            crate::Error,
+        > {
+            let request = self.request()?;
+            let client = self.client;
+            client.execute_json(request, Self::decode_error).await
+        }
+        /// Decodes an error body with the schema the spec declares for its status.
+        #[allow(clippy::match_single_binding)]
+        fn decode_error(status: u16, body: &[u8]) -> crate::ErrorBody {
+            match status {
+                429u16 => {
+                    crate::runtime::decode_error_body(
+                        body,
+                        crate::ErrorBody::ThrottleFault,
+                    )
+                }
+                _ => crate::runtime::decode_error_body(body, crate::ErrorBody::ApiFault),
+            }
+        }
+    }
+    /// The request of [`Client::get_customer_user_directory_roles`](crate::Client::get_customer_user_directory_roles): set optional parameters, then [`send`](GetCustomerUserDirectoryRoles::send).
+    #[derive(::std::clone::Clone, ::std::fmt::Debug)]
+    #[must_use = "a request builder does nothing until `send` is called"]
+    pub struct GetCustomerUserDirectoryRoles {
+        client: crate::Client,
+        customer_id: ::std::string::String,
+        user_id: ::std::string::String,
+        correlation_id: ::std::option::Option<::std::string::String>,
+        request_id: ::std::option::Option<::std::string::String>,
+        locale: ::std::option::Option<::std::string::String>,
+    }
+    impl GetCustomerUserDirectoryRoles {
+        /// The `operationId` of the request in the spec.
+        pub const OPERATION_ID: &'static str = "getCustomerUserDirectoryRoles";
+        pub(crate) fn new(
+            client: crate::Client,
+            customer_id: ::std::string::String,
+            user_id: ::std::string::String,
+        ) -> Self {
+            Self {
+                client,
+                customer_id,
+                user_id,
+                correlation_id: ::std::option::Option::None,
+                request_id: ::std::option::Option::None,
+                locale: ::std::option::Option::None,
+            }
+        }
+        /// Used for tracking requests internally. If a ms-correlationid is not provided, the server will generate a new one for each request. The client sends a fresh UUID when none is set.
+        ///
+        /// Sent as the `MS-CorrelationId` header parameter.
+        pub fn correlation_id(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.correlation_id = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Used for idempotency of requests. If a ms-requestid is not provided, the server will generate a new one for each request. The client sends a fresh UUID for every call when none is set.
+        ///
+        /// Sent as the `MS-RequestId` header parameter.
+        pub fn request_id(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.request_id = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// The locale of the response messages. The client sends its configured locale (default `en-US`) when none is set.
+        ///
+        /// Sent as the `X-Locale` header parameter.
+        pub fn locale(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.locale = ::std::option::Option::Some(value.into());
+            self
+        }
+        fn request(
+            &self,
+        ) -> ::std::result::Result<crate::runtime::Request, crate::Error> {
+            let Self {
+                client: _,
+                customer_id,
+                user_id,
+                correlation_id,
+                request_id,
+                locale,
+            } = self;
+            let mut request = crate::runtime::Request::new(
+                ::reqwest::Method::GET,
+                Self::OPERATION_ID,
+            );
+            request.push_path("/v1/customers/");
+            request.push_path_param("customer_id", customer_id)?;
+            request.push_path("/users/");
+            request.push_path_param("user_id", user_id)?;
+            request.push_path("/directoryroles");
+            if let ::std::option::Option::Some(value) = correlation_id {
+                request.header("MS-CorrelationId", value.as_str())?;
+            }
+            if let ::std::option::Option::Some(value) = request_id {
+                request.header("MS-RequestId", value.as_str())?;
+            }
+            if let ::std::option::Option::Some(value) = locale {
+                request.header("X-Locale", value.as_str())?;
+            }
+            ::std::result::Result::Ok(request)
+        }
+        /// Sends the request and decodes the response (200).
+        ///
+        /// A non-2xx status is an [`Error`](crate::Error) that keeps the status, the decoded error body and the request ids.
+        pub async fn send(
+            self,
+        ) -> ::std::result::Result<
+            ::progenitor_client::ResponseValue<crate::types::DirectoryRoleCollection>,
+            crate::Error,
+        > {
+            let request = self.request()?;
+            let client = self.client;
+            client.execute_json(request, Self::decode_error).await
+        }
+        /// Decodes an error body with the schema the spec declares for its status.
+        #[allow(clippy::match_single_binding)]
+        fn decode_error(status: u16, body: &[u8]) -> crate::ErrorBody {
+            match status {
+                429u16 => {
+                    crate::runtime::decode_error_body(
+                        body,
+                        crate::ErrorBody::ThrottleFault,
+                    )
+                }
+                _ => crate::runtime::decode_error_body(body, crate::ErrorBody::ApiFault),
+            }
+        }
+    }
+    /// The request of [`Client::add_user_to_directory_role`](crate::Client::add_user_to_directory_role): set optional parameters, then [`send`](AddUserToDirectoryRole::send).
+    #[derive(::std::clone::Clone, ::std::fmt::Debug)]
+    #[must_use = "a request builder does nothing until `send` is called"]
+    pub struct AddUserToDirectoryRole {
+        client: crate::Client,
+        customer_id: ::std::string::String,
+        role_id: ::std::string::String,
+        correlation_id: ::std::option::Option<::std::string::String>,
+        request_id: ::std::option::Option<::std::string::String>,
+        locale: ::std::option::Option<::std::string::String>,
+        body: crate::types::UserMember,
+    }
+    impl AddUserToDirectoryRole {
+        /// The `operationId` of the request in the spec.
+        pub const OPERATION_ID: &'static str = "addUserToDirectoryRole";
+        pub(crate) fn new(
+            client: crate::Client,
+            customer_id: ::std::string::String,
+            role_id: ::std::string::String,
+            body: crate::types::UserMember,
+        ) -> Self {
+            Self {
+                client,
+                customer_id,
+                role_id,
+                correlation_id: ::std::option::Option::None,
+                request_id: ::std::option::Option::None,
+                locale: ::std::option::Option::None,
+                body,
+            }
+        }
+        /// Used for tracking requests internally. If a ms-correlationid is not provided, the server will generate a new one for each request. The client sends a fresh UUID when none is set.
+        ///
+        /// Sent as the `MS-CorrelationId` header parameter.
+        pub fn correlation_id(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.correlation_id = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Used for idempotency of requests. If a ms-requestid is not provided, the server will generate a new one for each request. The client sends a fresh UUID for every call when none is set.
+        ///
+        /// Sent as the `MS-RequestId` header parameter.
+        pub fn request_id(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.request_id = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// The locale of the response messages. The client sends its configured locale (default `en-US`) when none is set.
+        ///
+        /// Sent as the `X-Locale` header parameter.
+        pub fn locale(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.locale = ::std::option::Option::Some(value.into());
+            self
+        }
+        fn request(
+            &self,
+        ) -> ::std::result::Result<crate::runtime::Request, crate::Error> {
+            let Self {
+                client: _,
+                customer_id,
+                role_id,
+                correlation_id,
+                request_id,
+                locale,
+                body,
+            } = self;
+            let mut request = crate::runtime::Request::new(
+                ::reqwest::Method::POST,
+                Self::OPERATION_ID,
+            );
+            request.push_path("/v1/customers/");
+            request.push_path_param("customer_id", customer_id)?;
+            request.push_path("/directoryroles/");
+            request.push_path_param("role_id", role_id)?;
+            request.push_path("/usermembers");
+            if let ::std::option::Option::Some(value) = correlation_id {
+                request.header("MS-CorrelationId", value.as_str())?;
+            }
+            if let ::std::option::Option::Some(value) = request_id {
+                request.header("MS-RequestId", value.as_str())?;
+            }
+            if let ::std::option::Option::Some(value) = locale {
+                request.header("X-Locale", value.as_str())?;
+            }
+            {
+                let value = body;
+                request.json_body(value)?;
+            }
+            ::std::result::Result::Ok(request)
+        }
+        /// Sends the request and decodes the response (201).
+        ///
+        /// A non-2xx status is an [`Error`](crate::Error) that keeps the status, the decoded error body and the request ids.
+        pub async fn send(
+            self,
+        ) -> ::std::result::Result<
+            ::progenitor_client::ResponseValue<crate::types::UserMember>,
+            crate::Error,
+        > {
+            let request = self.request()?;
+            let client = self.client;
+            client.execute_json(request, Self::decode_error).await
+        }
+        /// Decodes an error body with the schema the spec declares for its status.
+        #[allow(clippy::match_single_binding)]
+        fn decode_error(status: u16, body: &[u8]) -> crate::ErrorBody {
+            match status {
+                429u16 => {
+                    crate::runtime::decode_error_body(
+                        body,
+                        crate::ErrorBody::ThrottleFault,
+                    )
+                }
+                _ => crate::runtime::decode_error_body(body, crate::ErrorBody::ApiFault),
+            }
+        }
+    }
+    /// The request of [`Client::remove_user_from_directory_role`](crate::Client::remove_user_from_directory_role): set optional parameters, then [`send`](RemoveUserFromDirectoryRole::send).
+    #[derive(::std::clone::Clone, ::std::fmt::Debug)]
+    #[must_use = "a request builder does nothing until `send` is called"]
+    pub struct RemoveUserFromDirectoryRole {
+        client: crate::Client,
+        customer_id: ::std::string::String,
+        role_id: ::std::string::String,
+        user_id: ::std::string::String,
+        correlation_id: ::std::option::Option<::std::string::String>,
+        request_id: ::std::option::Option<::std::string::String>,
+        locale: ::std::option::Option<::std::string::String>,
+    }
+    impl RemoveUserFromDirectoryRole {
+        /// The `operationId` of the request in the spec.
+        pub const OPERATION_ID: &'static str = "removeUserFromDirectoryRole";
+        pub(crate) fn new(
+            client: crate::Client,
+            customer_id: ::std::string::String,
+            role_id: ::std::string::String,
+            user_id: ::std::string::String,
+        ) -> Self {
+            Self {
+                client,
+                customer_id,
+                role_id,
+                user_id,
+                correlation_id: ::std::option::Option::None,
+                request_id: ::std::option::Option::None,
+                locale: ::std::option::Option::None,
+            }
+        }
+        /// Used for tracking requests internally. If a ms-correlationid is not provided, the server will generate a new one for each request. The client sends a fresh UUID when none is set.
+        ///
+        /// Sent as the `MS-CorrelationId` header parameter.
+        pub fn correlation_id(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.correlation_id = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Used for idempotency of requests. If a ms-requestid is not provided, the server will generate a new one for each request. The client sends a fresh UUID for every call when none is set.
+        ///
+        /// Sent as the `MS-RequestId` header parameter.
+        pub fn request_id(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.request_id = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// The locale of the response messages. The client sends its configured locale (default `en-US`) when none is set.
+        ///
+        /// Sent as the `X-Locale` header parameter.
+        pub fn locale(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.locale = ::std::option::Option::Some(value.into());
+            self
+        }
+        fn request(
+            &self,
+        ) -> ::std::result::Result<crate::runtime::Request, crate::Error> {
+            let Self {
+                client: _,
+                customer_id,
+                role_id,
+                user_id,
+                correlation_id,
+                request_id,
+                locale,
+            } = self;
+            let mut request = crate::runtime::Request::new(
+                ::reqwest::Method::DELETE,
+                Self::OPERATION_ID,
+            );
+            request.push_path("/v1/customers/");
+            request.push_path_param("customer_id", customer_id)?;
+            request.push_path("/directoryroles/");
+            request.push_path_param("role_id", role_id)?;
+            request.push_path("/usermembers/");
+            request.push_path_param("user_id", user_id)?;
+            if let ::std::option::Option::Some(value) = correlation_id {
+                request.header("MS-CorrelationId", value.as_str())?;
+            }
+            if let ::std::option::Option::Some(value) = request_id {
+                request.header("MS-RequestId", value.as_str())?;
+            }
+            if let ::std::option::Option::Some(value) = locale {
+                request.header("X-Locale", value.as_str())?;
+            }
+            ::std::result::Result::Ok(request)
+        }
+        /// Sends the request and decodes the response (204).
+        ///
+        /// A non-2xx status is an [`Error`](crate::Error) that keeps the status, the decoded error body and the request ids.
+        pub async fn send(
+            self,
+        ) -> ::std::result::Result<
+            ::progenitor_client::ResponseValue<()>,
+            crate::Error,
+        > {
+            let request = self.request()?;
+            let client = self.client;
+            client.execute_empty(request, Self::decode_error).await
+        }
+        /// Decodes an error body with the schema the spec declares for its status.
+        #[allow(clippy::match_single_binding)]
+        fn decode_error(status: u16, body: &[u8]) -> crate::ErrorBody {
+            match status {
+                429u16 => {
+                    crate::runtime::decode_error_body(
+                        body,
+                        crate::ErrorBody::ThrottleFault,
+                    )
+                }
+                _ => crate::runtime::decode_error_body(body, crate::ErrorBody::ApiFault),
+            }
+        }
+    }
+    /// The request of [`Client::get_customer_user_licenses`](crate::Client::get_customer_user_licenses): set optional parameters, then [`send`](GetCustomerUserLicenses::send).
+    #[derive(::std::clone::Clone, ::std::fmt::Debug)]
+    #[must_use = "a request builder does nothing until `send` is called"]
+    pub struct GetCustomerUserLicenses {
+        client: crate::Client,
+        customer_id: ::std::string::String,
+        user_id: ::std::string::String,
+        license_group_ids: ::std::option::Option<::std::vec::Vec<::std::string::String>>,
+        correlation_id: ::std::option::Option<::std::string::String>,
+        request_id: ::std::option::Option<::std::string::String>,
+        locale: ::std::option::Option<::std::string::String>,
+    }
+    impl GetCustomerUserLicenses {
+        /// The `operationId` of the request in the spec.
+        pub const OPERATION_ID: &'static str = "getCustomerUserLicenses";
+        pub(crate) fn new(
+            client: crate::Client,
+            customer_id: ::std::string::String,
+            user_id: ::std::string::String,
+        ) -> Self {
+            Self {
+                client,
+                customer_id,
+                user_id,
+                license_group_ids: ::std::option::Option::None,
+                correlation_id: ::std::option::Option::None,
+                request_id: ::std::option::Option::None,
+                locale: ::std::option::Option::None,
+            }
+        }
+        /// Only licenses of these license groups (`Group1` for Azure AD, `Group2` for Minecraft), sent as one `licenseGroupIds=` pair each.
+        ///
+        /// Sent as the `licenseGroupIds` query parameter.
+        pub fn license_group_ids(
+            mut self,
+            value: impl ::std::iter::IntoIterator<
+                Item = impl ::std::convert::Into<::std::string::String>,
+            >,
+        ) -> Self {
+            self.license_group_ids = ::std::option::Option::Some(
+                value.into_iter().map(::std::convert::Into::into).collect(),
+            );
+            self
+        }
+        /// Used for tracking requests internally. If a ms-correlationid is not provided, the server will generate a new one for each request. The client sends a fresh UUID when none is set.
+        ///
+        /// Sent as the `MS-CorrelationId` header parameter.
+        pub fn correlation_id(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.correlation_id = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Used for idempotency of requests. If a ms-requestid is not provided, the server will generate a new one for each request. The client sends a fresh UUID for every call when none is set.
+        ///
+        /// Sent as the `MS-RequestId` header parameter.
+        pub fn request_id(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.request_id = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// The locale of the response messages. The client sends its configured locale (default `en-US`) when none is set.
+        ///
+        /// Sent as the `X-Locale` header parameter.
+        pub fn locale(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.locale = ::std::option::Option::Some(value.into());
+            self
+        }
+        fn request(
+            &self,
+        ) -> ::std::result::Result<crate::runtime::Request, crate::Error> {
+            let Self {
+                client: _,
+                customer_id,
+                user_id,
+                license_group_ids,
+                correlation_id,
+                request_id,
+                locale,
+            } = self;
+            let mut request = crate::runtime::Request::new(
+                ::reqwest::Method::GET,
+                Self::OPERATION_ID,
+            );
+            request.push_path("/v1/customers/");
+            request.push_path_param("customer_id", customer_id)?;
+            request.push_path("/users/");
+            request.push_path_param("user_id", user_id)?;
+            request.push_path("/licenses");
+            if let ::std::option::Option::Some(value) = license_group_ids {
+                for value in value {
+                    request.query("licenseGroupIds", value.as_str());
+                }
+            }
+            if let ::std::option::Option::Some(value) = correlation_id {
+                request.header("MS-CorrelationId", value.as_str())?;
+            }
+            if let ::std::option::Option::Some(value) = request_id {
+                request.header("MS-RequestId", value.as_str())?;
+            }
+            if let ::std::option::Option::Some(value) = locale {
+                request.header("X-Locale", value.as_str())?;
+            }
+            ::std::result::Result::Ok(request)
+        }
+        /// Sends the request and decodes the response (200).
+        ///
+        /// A non-2xx status is an [`Error`](crate::Error) that keeps the status, the decoded error body and the request ids.
+        pub async fn send(
+            self,
+        ) -> ::std::result::Result<
+            ::progenitor_client::ResponseValue<crate::types::LicenseCollection>,
+            crate::Error,
+        > {
+            let request = self.request()?;
+            let client = self.client;
+            client.execute_json(request, Self::decode_error).await
+        }
+        /// Decodes an error body with the schema the spec declares for its status.
+        #[allow(clippy::match_single_binding)]
+        fn decode_error(status: u16, body: &[u8]) -> crate::ErrorBody {
+            match status {
+                429u16 => {
+                    crate::runtime::decode_error_body(
+                        body,
+                        crate::ErrorBody::ThrottleFault,
+                    )
+                }
+                _ => crate::runtime::decode_error_body(body, crate::ErrorBody::ApiFault),
+            }
+        }
+    }
+    /// The request of [`Client::update_customer_user_licenses`](crate::Client::update_customer_user_licenses): set optional parameters, then [`send`](UpdateCustomerUserLicenses::send).
+    #[derive(::std::clone::Clone, ::std::fmt::Debug)]
+    #[must_use = "a request builder does nothing until `send` is called"]
+    pub struct UpdateCustomerUserLicenses {
+        client: crate::Client,
+        customer_id: ::std::string::String,
+        user_id: ::std::string::String,
+        correlation_id: ::std::option::Option<::std::string::String>,
+        request_id: ::std::option::Option<::std::string::String>,
+        locale: ::std::option::Option<::std::string::String>,
+        body: crate::types::LicenseUpdate,
+    }
+    impl UpdateCustomerUserLicenses {
+        /// The `operationId` of the request in the spec.
+        pub const OPERATION_ID: &'static str = "updateCustomerUserLicenses";
+        pub(crate) fn new(
+            client: crate::Client,
+            customer_id: ::std::string::String,
+            user_id: ::std::string::String,
+            body: crate::types::LicenseUpdate,
+        ) -> Self {
+            Self {
+                client,
+                customer_id,
+                user_id,
+                correlation_id: ::std::option::Option::None,
+                request_id: ::std::option::Option::None,
+                locale: ::std::option::Option::None,
+                body,
+            }
+        }
+        /// Used for tracking requests internally. If a ms-correlationid is not provided, the server will generate a new one for each request. The client sends a fresh UUID when none is set.
+        ///
+        /// Sent as the `MS-CorrelationId` header parameter.
+        pub fn correlation_id(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.correlation_id = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Used for idempotency of requests. If a ms-requestid is not provided, the server will generate a new one for each request. The client sends a fresh UUID for every call when none is set.
+        ///
+        /// Sent as the `MS-RequestId` header parameter.
+        pub fn request_id(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.request_id = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// The locale of the response messages. The client sends its configured locale (default `en-US`) when none is set.
+        ///
+        /// Sent as the `X-Locale` header parameter.
+        pub fn locale(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.locale = ::std::option::Option::Some(value.into());
+            self
+        }
+        fn request(
+            &self,
+        ) -> ::std::result::Result<crate::runtime::Request, crate::Error> {
+            let Self {
+                client: _,
+                customer_id,
+                user_id,
+                correlation_id,
+                request_id,
+                locale,
+                body,
+            } = self;
+            let mut request = crate::runtime::Request::new(
+                ::reqwest::Method::POST,
+                Self::OPERATION_ID,
+            );
+            request.push_path("/v1/customers/");
+            request.push_path_param("customer_id", customer_id)?;
+            request.push_path("/users/");
+            request.push_path_param("user_id", user_id)?;
+            request.push_path("/licenseupdates");
+            if let ::std::option::Option::Some(value) = correlation_id {
+                request.header("MS-CorrelationId", value.as_str())?;
+            }
+            if let ::std::option::Option::Some(value) = request_id {
+                request.header("MS-RequestId", value.as_str())?;
+            }
+            if let ::std::option::Option::Some(value) = locale {
+                request.header("X-Locale", value.as_str())?;
+            }
+            {
+                let value = body;
+                request.json_body(value)?;
+            }
+            ::std::result::Result::Ok(request)
+        }
+        /// Sends the request and decodes the response (201).
+        ///
+        /// A non-2xx status is an [`Error`](crate::Error) that keeps the status, the decoded error body and the request ids.
+        pub async fn send(
+            self,
+        ) -> ::std::result::Result<
+            ::progenitor_client::ResponseValue<crate::types::LicenseUpdate>,
             crate::Error,
         > {
             let request = self.request()?;

@@ -59,6 +59,8 @@ pub struct CustomerUserCollection {
 )]
 pub struct CustomerUser {
     /// The user's Azure AD object id (a GUID).
+    ///
+    /// Read-only: set by the service; leave it `None` in requests.
     #[serde(
         rename = "id",
         default,
@@ -122,6 +124,8 @@ pub struct CustomerUser {
     )]
     pub phone_number: ::std::option::Option<::std::string::String>,
     /// When the user was last synchronised from an on-premises directory; only present when Azure AD Connect sync is enabled, otherwise null.
+    ///
+    /// Read-only: set by the service; leave it `None` in requests.
     #[serde(
         rename = "lastDirectorySyncTime",
         default,
@@ -143,6 +147,8 @@ pub struct CustomerUser {
     )]
     pub state: ::std::option::Option<UserState>,
     /// When the user was deleted: the start of the 30-day window after which a deleted user is purged. Null for active users.
+    ///
+    /// Read-only: set by the service; leave it `None` in requests.
     #[serde(
         rename = "softDeletionTime",
         default,
@@ -712,4 +718,532 @@ pub struct ThrottleFault {
         skip_serializing_if = "::std::option::Option::is_none"
     )]
     pub message: ::std::option::Option<::std::string::String>,
+}
+/// A filter on one field of a user, sent as the JSON text of the `filter` query parameter, e.g. `{"Field":"UserState","Value":"Inactive","Operator":"equals"}`. .NET contract: `Microsoft.Store.PartnerCenter.Models.Query.SimpleFieldFilter`.
+#[derive(
+    ::std::clone::Clone,
+    ::std::fmt::Debug,
+    ::std::cmp::PartialEq,
+    ::serde::Serialize,
+    ::serde::Deserialize
+)]
+pub struct UserFilter {
+    /// The field, e.g. `UserState`.
+    #[serde(rename = "Field")]
+    pub field: ::std::string::String,
+    /// The value to compare with, e.g. `Inactive`.
+    #[serde(rename = "Value")]
+    pub value: ::std::string::String,
+    /// The `Operator` property.
+    #[serde(rename = "Operator")]
+    pub operator: FieldFilterOperation,
+}
+/// How a filter compares a field with its value. .NET contract: `Microsoft.Store.PartnerCenter.Models.Query.FieldFilterOperation`.
+#[derive(
+    ::std::clone::Clone,
+    ::std::fmt::Debug,
+    ::std::cmp::PartialEq,
+    ::std::cmp::Eq,
+    ::std::hash::Hash
+)]
+pub enum FieldFilterOperation {
+    /// `equals`
+    Equals,
+    /// `not_equals`
+    NotEquals,
+    /// `greater_than`
+    GreaterThan,
+    /// `greater_than_or_equals`
+    GreaterThanOrEquals,
+    /// `less_than`
+    LessThan,
+    /// `less_than_or_equals`
+    LessThanOrEquals,
+    /// `substring`
+    Substring,
+    /// `and`
+    And,
+    /// `or`
+    Or,
+    /// `starts_with`
+    StartsWith,
+    /// `not_starts_with`
+    NotStartsWith,
+    /// A value this version of the client does not know, kept as sent.
+    Unknown(::std::string::String),
+}
+impl FieldFilterOperation {
+    /// Every value the spec lists, as sent on the wire.
+    pub const VALUES: &'static [&'static str] = &[
+        "equals",
+        "not_equals",
+        "greater_than",
+        "greater_than_or_equals",
+        "less_than",
+        "less_than_or_equals",
+        "substring",
+        "and",
+        "or",
+        "starts_with",
+        "not_starts_with",
+    ];
+    fn from_known(value: &str) -> ::std::option::Option<Self> {
+        match value {
+            "equals" => ::std::option::Option::Some(Self::Equals),
+            "not_equals" => ::std::option::Option::Some(Self::NotEquals),
+            "greater_than" => ::std::option::Option::Some(Self::GreaterThan),
+            "greater_than_or_equals" => {
+                ::std::option::Option::Some(Self::GreaterThanOrEquals)
+            }
+            "less_than" => ::std::option::Option::Some(Self::LessThan),
+            "less_than_or_equals" => ::std::option::Option::Some(Self::LessThanOrEquals),
+            "substring" => ::std::option::Option::Some(Self::Substring),
+            "and" => ::std::option::Option::Some(Self::And),
+            "or" => ::std::option::Option::Some(Self::Or),
+            "starts_with" => ::std::option::Option::Some(Self::StartsWith),
+            "not_starts_with" => ::std::option::Option::Some(Self::NotStartsWith),
+            _ => ::std::option::Option::None,
+        }
+    }
+    /// The value as sent on the wire.
+    pub fn as_str(&self) -> &str {
+        match self {
+            Self::Equals => "equals",
+            Self::NotEquals => "not_equals",
+            Self::GreaterThan => "greater_than",
+            Self::GreaterThanOrEquals => "greater_than_or_equals",
+            Self::LessThan => "less_than",
+            Self::LessThanOrEquals => "less_than_or_equals",
+            Self::Substring => "substring",
+            Self::And => "and",
+            Self::Or => "or",
+            Self::StartsWith => "starts_with",
+            Self::NotStartsWith => "not_starts_with",
+            Self::Unknown(value) => value.as_str(),
+        }
+    }
+    /// Whether this is a value the spec does not list.
+    pub fn is_unknown(&self) -> bool {
+        matches!(self, Self::Unknown(_))
+    }
+}
+impl ::std::convert::From<&str> for FieldFilterOperation {
+    fn from(value: &str) -> Self {
+        Self::from_known(value).unwrap_or_else(|| Self::Unknown(value.to_owned()))
+    }
+}
+impl ::std::convert::From<::std::string::String> for FieldFilterOperation {
+    fn from(value: ::std::string::String) -> Self {
+        Self::from_known(&value).unwrap_or(Self::Unknown(value))
+    }
+}
+impl ::std::str::FromStr for FieldFilterOperation {
+    type Err = ::std::convert::Infallible;
+    fn from_str(value: &str) -> ::std::result::Result<Self, Self::Err> {
+        ::std::result::Result::Ok(Self::from(value))
+    }
+}
+impl ::std::fmt::Display for FieldFilterOperation {
+    fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+impl ::serde::Serialize for FieldFilterOperation {
+    fn serialize<S: ::serde::Serializer>(
+        &self,
+        serializer: S,
+    ) -> ::std::result::Result<S::Ok, S::Error> {
+        serializer.serialize_str(self.as_str())
+    }
+}
+impl<'de> ::serde::Deserialize<'de> for FieldFilterOperation {
+    fn deserialize<D: ::serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> ::std::result::Result<Self, D::Error> {
+        crate::runtime::de::open_enum(deserializer, Self::from_known, Self::Unknown)
+    }
+}
+/// A directory role of a customer tenant. .NET contract: `Microsoft.Store.PartnerCenter.Models.Roles.DirectoryRole`.
+#[derive(
+    ::std::clone::Clone,
+    ::std::fmt::Debug,
+    ::std::default::Default,
+    ::std::cmp::PartialEq,
+    ::serde::Serialize,
+    ::serde::Deserialize
+)]
+pub struct DirectoryRole {
+    /// The role's name, e.g. `User Administrator`.
+    #[serde(
+        rename = "name",
+        default,
+        skip_serializing_if = "::std::option::Option::is_none"
+    )]
+    pub name: ::std::option::Option<::std::string::String>,
+    /// The role's id (a GUID).
+    #[serde(
+        rename = "id",
+        default,
+        skip_serializing_if = "::std::option::Option::is_none"
+    )]
+    pub id: ::std::option::Option<::std::string::String>,
+    /// The `attributes` property.
+    #[serde(
+        rename = "attributes",
+        default,
+        skip_serializing_if = "::std::option::Option::is_none"
+    )]
+    pub attributes: ::std::option::Option<ResourceAttributes>,
+}
+/// The directory roles of a user. .NET contract: `Microsoft.Store.PartnerCenter.Models.ResourceCollection[DirectoryRole]`.
+#[derive(
+    ::std::clone::Clone,
+    ::std::fmt::Debug,
+    ::std::default::Default,
+    ::std::cmp::PartialEq,
+    ::serde::Serialize,
+    ::serde::Deserialize
+)]
+pub struct DirectoryRoleCollection {
+    /// The number of roles.
+    #[serde(
+        rename = "totalCount",
+        default,
+        skip_serializing_if = "::std::option::Option::is_none"
+    )]
+    pub total_count: ::std::option::Option<i32>,
+    /// The roles.
+    #[serde(
+        rename = "items",
+        default,
+        deserialize_with = "crate::runtime::de::null_as_default",
+        skip_serializing_if = "::std::vec::Vec::is_empty"
+    )]
+    pub items: ::std::vec::Vec<DirectoryRole>,
+    /// The `links` property.
+    #[serde(
+        rename = "links",
+        default,
+        skip_serializing_if = "::std::option::Option::is_none"
+    )]
+    pub links: ::std::option::Option<ResourceLinks>,
+    /// The `attributes` property.
+    #[serde(
+        rename = "attributes",
+        default,
+        skip_serializing_if = "::std::option::Option::is_none"
+    )]
+    pub attributes: ::std::option::Option<ResourceAttributes>,
+}
+/// A member of a directory role. .NET contract: `Microsoft.Store.PartnerCenter.Models.Roles.UserMember`.
+#[derive(
+    ::std::clone::Clone,
+    ::std::fmt::Debug,
+    ::std::default::Default,
+    ::std::cmp::PartialEq,
+    ::serde::Serialize,
+    ::serde::Deserialize
+)]
+pub struct UserMember {
+    /// The user's object id.
+    #[serde(
+        rename = "id",
+        default,
+        skip_serializing_if = "::std::option::Option::is_none"
+    )]
+    pub id: ::std::option::Option<::std::string::String>,
+    /// The user's display name.
+    #[serde(
+        rename = "displayName",
+        default,
+        skip_serializing_if = "::std::option::Option::is_none"
+    )]
+    pub display_name: ::std::option::Option<::std::string::String>,
+    /// The user's principal name.
+    #[serde(
+        rename = "userPrincipalName",
+        default,
+        skip_serializing_if = "::std::option::Option::is_none"
+    )]
+    pub user_principal_name: ::std::option::Option<::std::string::String>,
+    /// The role's id.
+    #[serde(
+        rename = "roleId",
+        default,
+        skip_serializing_if = "::std::option::Option::is_none"
+    )]
+    pub role_id: ::std::option::Option<::std::string::String>,
+    /// The `attributes` property.
+    #[serde(
+        rename = "attributes",
+        default,
+        skip_serializing_if = "::std::option::Option::is_none"
+    )]
+    pub attributes: ::std::option::Option<ResourceAttributes>,
+}
+/// A license assigned to a user. .NET contract: `Microsoft.Store.PartnerCenter.Models.Licenses.License`.
+#[derive(
+    ::std::clone::Clone,
+    ::std::fmt::Debug,
+    ::std::default::Default,
+    ::std::cmp::PartialEq,
+    ::serde::Serialize,
+    ::serde::Deserialize
+)]
+pub struct License {
+    /// The service plans of the license.
+    #[serde(
+        rename = "servicePlans",
+        default,
+        deserialize_with = "crate::runtime::de::null_as_default",
+        skip_serializing_if = "::std::vec::Vec::is_empty"
+    )]
+    pub service_plans: ::std::vec::Vec<ServicePlan>,
+    /// The `productSku` property.
+    #[serde(
+        rename = "productSku",
+        default,
+        skip_serializing_if = "::std::option::Option::is_none"
+    )]
+    pub product_sku: ::std::option::Option<ProductSku>,
+    /// The `attributes` property.
+    #[serde(
+        rename = "attributes",
+        default,
+        skip_serializing_if = "::std::option::Option::is_none"
+    )]
+    pub attributes: ::std::option::Option<ResourceAttributes>,
+}
+/// A service plan of a license. .NET contract: `Microsoft.Store.PartnerCenter.Models.Licenses.ServicePlan`.
+#[derive(
+    ::std::clone::Clone,
+    ::std::fmt::Debug,
+    ::std::default::Default,
+    ::std::cmp::PartialEq,
+    ::serde::Serialize,
+    ::serde::Deserialize
+)]
+pub struct ServicePlan {
+    /// The plan's display name.
+    #[serde(
+        rename = "displayName",
+        default,
+        skip_serializing_if = "::std::option::Option::is_none"
+    )]
+    pub display_name: ::std::option::Option<::std::string::String>,
+    /// The plan's service name.
+    #[serde(
+        rename = "serviceName",
+        default,
+        skip_serializing_if = "::std::option::Option::is_none"
+    )]
+    pub service_name: ::std::option::Option<::std::string::String>,
+    /// The plan's id.
+    #[serde(
+        rename = "id",
+        default,
+        skip_serializing_if = "::std::option::Option::is_none"
+    )]
+    pub id: ::std::option::Option<::std::string::String>,
+    /// The plan's status, e.g. `Enabled`.
+    #[serde(
+        rename = "capabilityStatus",
+        default,
+        skip_serializing_if = "::std::option::Option::is_none"
+    )]
+    pub capability_status: ::std::option::Option<::std::string::String>,
+    /// What the plan applies to, e.g. `User`.
+    #[serde(
+        rename = "targetType",
+        default,
+        skip_serializing_if = "::std::option::Option::is_none"
+    )]
+    pub target_type: ::std::option::Option<::std::string::String>,
+}
+/// The product SKU of a license. .NET contract: `Microsoft.Store.PartnerCenter.Models.Licenses.ProductSku`.
+#[derive(
+    ::std::clone::Clone,
+    ::std::fmt::Debug,
+    ::std::default::Default,
+    ::std::cmp::PartialEq,
+    ::serde::Serialize,
+    ::serde::Deserialize
+)]
+pub struct ProductSku {
+    /// The SKU id (a GUID).
+    #[serde(
+        rename = "id",
+        default,
+        skip_serializing_if = "::std::option::Option::is_none"
+    )]
+    pub id: ::std::option::Option<::std::string::String>,
+    /// The SKU's name.
+    #[serde(
+        rename = "name",
+        default,
+        skip_serializing_if = "::std::option::Option::is_none"
+    )]
+    pub name: ::std::option::Option<::std::string::String>,
+    /// The SKU part number, e.g. `ENTERPRISEPACK`.
+    #[serde(
+        rename = "skuPartNumber",
+        default,
+        skip_serializing_if = "::std::option::Option::is_none"
+    )]
+    pub sku_part_number: ::std::option::Option<::std::string::String>,
+    /// What the SKU applies to, e.g. `User`.
+    #[serde(
+        rename = "targetType",
+        default,
+        skip_serializing_if = "::std::option::Option::is_none"
+    )]
+    pub target_type: ::std::option::Option<::std::string::String>,
+    /// The license group, `Group1` (Azure AD) or `Group2` (Minecraft).
+    #[serde(
+        rename = "licenseGroupId",
+        default,
+        skip_serializing_if = "::std::option::Option::is_none"
+    )]
+    pub license_group_id: ::std::option::Option<::std::string::String>,
+}
+/// The licenses of a user. .NET contract: `Microsoft.Store.PartnerCenter.Models.ResourceCollection[License]`.
+#[derive(
+    ::std::clone::Clone,
+    ::std::fmt::Debug,
+    ::std::default::Default,
+    ::std::cmp::PartialEq,
+    ::serde::Serialize,
+    ::serde::Deserialize
+)]
+pub struct LicenseCollection {
+    /// The number of licenses.
+    #[serde(
+        rename = "totalCount",
+        default,
+        skip_serializing_if = "::std::option::Option::is_none"
+    )]
+    pub total_count: ::std::option::Option<i32>,
+    /// The licenses.
+    #[serde(
+        rename = "items",
+        default,
+        deserialize_with = "crate::runtime::de::null_as_default",
+        skip_serializing_if = "::std::vec::Vec::is_empty"
+    )]
+    pub items: ::std::vec::Vec<License>,
+    /// The `links` property.
+    #[serde(
+        rename = "links",
+        default,
+        skip_serializing_if = "::std::option::Option::is_none"
+    )]
+    pub links: ::std::option::Option<ResourceLinks>,
+    /// The `attributes` property.
+    #[serde(
+        rename = "attributes",
+        default,
+        skip_serializing_if = "::std::option::Option::is_none"
+    )]
+    pub attributes: ::std::option::Option<ResourceAttributes>,
+}
+/// Licenses to assign to a user and to remove from it. .NET contract: `Microsoft.Store.PartnerCenter.Models.Licenses.LicenseUpdate`.
+#[derive(
+    ::std::clone::Clone,
+    ::std::fmt::Debug,
+    ::std::default::Default,
+    ::std::cmp::PartialEq,
+    ::serde::Serialize,
+    ::serde::Deserialize
+)]
+pub struct LicenseUpdate {
+    /// The licenses to assign.
+    #[serde(
+        rename = "licensesToAssign",
+        default,
+        deserialize_with = "crate::runtime::de::null_as_default",
+        skip_serializing_if = "::std::vec::Vec::is_empty"
+    )]
+    pub licenses_to_assign: ::std::vec::Vec<LicenseAssignment>,
+    /// The SKU ids of the licenses to remove.
+    #[serde(
+        rename = "licensesToRemove",
+        default,
+        deserialize_with = "crate::runtime::de::null_as_default",
+        skip_serializing_if = "::std::vec::Vec::is_empty"
+    )]
+    pub licenses_to_remove: ::std::vec::Vec<::std::string::String>,
+    /// Warnings of the service about the update.
+    #[serde(
+        rename = "licenseWarnings",
+        default,
+        deserialize_with = "crate::runtime::de::null_as_default",
+        skip_serializing_if = "::std::vec::Vec::is_empty"
+    )]
+    pub license_warnings: ::std::vec::Vec<LicenseWarning>,
+    /// The `attributes` property.
+    #[serde(
+        rename = "attributes",
+        default,
+        skip_serializing_if = "::std::option::Option::is_none"
+    )]
+    pub attributes: ::std::option::Option<ResourceAttributes>,
+}
+/// A license to assign. .NET contract: `Microsoft.Store.PartnerCenter.Models.Licenses.LicenseAssignment`.
+#[derive(
+    ::std::clone::Clone,
+    ::std::fmt::Debug,
+    ::std::default::Default,
+    ::std::cmp::PartialEq,
+    ::serde::Serialize,
+    ::serde::Deserialize
+)]
+pub struct LicenseAssignment {
+    /// The SKU id of the license.
+    #[serde(
+        rename = "skuId",
+        default,
+        skip_serializing_if = "::std::option::Option::is_none"
+    )]
+    pub sku_id: ::std::option::Option<::std::string::String>,
+    /// The ids of service plans to leave out.
+    #[serde(
+        rename = "excludedPlans",
+        default,
+        deserialize_with = "crate::runtime::de::null_as_default",
+        skip_serializing_if = "::std::vec::Vec::is_empty"
+    )]
+    pub excluded_plans: ::std::vec::Vec<::std::string::String>,
+}
+/// A warning about a license update. .NET contract: `Microsoft.Store.PartnerCenter.Models.Licenses.LicenseWarning`.
+#[derive(
+    ::std::clone::Clone,
+    ::std::fmt::Debug,
+    ::std::default::Default,
+    ::std::cmp::PartialEq,
+    ::serde::Serialize,
+    ::serde::Deserialize
+)]
+pub struct LicenseWarning {
+    /// The warning code.
+    #[serde(
+        rename = "code",
+        default,
+        skip_serializing_if = "::std::option::Option::is_none"
+    )]
+    pub code: ::std::option::Option<::std::string::String>,
+    /// What the warning is about.
+    #[serde(
+        rename = "description",
+        default,
+        skip_serializing_if = "::std::option::Option::is_none"
+    )]
+    pub description: ::std::option::Option<::std::string::String>,
+    /// The service plans concerned.
+    #[serde(
+        rename = "servicePlans",
+        default,
+        deserialize_with = "crate::runtime::de::null_as_default",
+        skip_serializing_if = "::std::vec::Vec::is_empty"
+    )]
+    pub service_plans: ::std::vec::Vec<::std::string::String>,
 }

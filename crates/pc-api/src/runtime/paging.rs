@@ -233,7 +233,7 @@ struct ItemsState<T: Paged> {
 enum Next<T> {
     /// Fetch page `number` with `request`; `token` is the continuation token in it.
     Fetch {
-        request: Request,
+        request: Box<Request>,
         number: u64,
         token: Option<Secret>,
     },
@@ -280,7 +280,7 @@ impl<T: Paged> Pager<T> {
             seen.insert(hash_of(token.expose_secret()));
         }
         let next = Next::Fetch {
-            request: first.clone(),
+            request: Box::new(first.clone()),
             number: 1,
             token,
         };
@@ -338,7 +338,7 @@ impl<T: Paged> Pager<T> {
                     number,
                     token,
                 } => {
-                    let fetch = self.fetch(request);
+                    let fetch = self.fetch(*request);
                     self.next = Next::InFlight {
                         fetch,
                         number,

@@ -1,0 +1,84 @@
+//! Shortcuts for the common cases, built on the generated operations.
+
+use crate::types::{CustomerUser, FieldFilterOperation, ResourceAttributes, UserFilter, UserState};
+use crate::{Client, Error, builder};
+
+impl UserFilter {
+    /// The filter of deleted users,
+    /// `{"Field":"UserState","Value":"Inactive","Operator":"equals"}`.
+    pub fn deleted_users() -> Self {
+        UserFilter {
+            field: "UserState".to_owned(),
+            value: "Inactive".to_owned(),
+            operator: FieldFilterOperation::Equals,
+        }
+    }
+}
+
+impl Client {
+    /// Lists the deleted users of a customer: users in the 30 days between
+    /// their deletion and their purge, which [`restore_user`](Client::restore_user)
+    /// can bring back. A paged listing like
+    /// [`get_customer_users`](Client::get_customer_users).
+    ///
+    /// ```no_run
+    /// # async fn example(client: &pc_api::Client) -> Result<(), pc_api::Error> {
+    /// use futures::TryStreamExt;
+    /// let deleted: Vec<_> = client.list_deleted_users("<customer_id>").stream().try_collect().await?;
+    /// # Ok(())
+    /// # }
+    /// ```
+    pub fn list_deleted_users(&self, customer_id: impl Into<String>) -> builder::GetCustomerUsers {
+        self.get_customer_users(customer_id)
+            .filter(UserFilter::deleted_users())
+    }
+
+    /// Deletes a user: it turns `inactive` and can be restored for 30 days.
+    ///
+    /// ```no_run
+    /// # async fn example(client: &pc_api::Client) -> Result<(), pc_api::Error> {
+    /// client.delete_user("<customer_id>", "<user_id>").await?;
+    /// # Ok(())
+    /// # }
+    /// ```
+    pub async fn delete_user(
+        &self,
+        customer_id: impl Into<String>,
+        user_id: impl Into<String>,
+    ) -> Result<(), Error> {
+        self.delete_customer_user(customer_id, user_id)
+            .send()
+            .await
+            .map(|_| ())
+    }
+
+    /// Restores a deleted user. Sends only `state: active` (and the object
+    /// type), so nothing else about the user changes.
+    ///
+    /// ```no_run
+    /// # async fn example(client: &pc_api::Client) -> Result<(), pc_api::Error> {
+    /// let user = client.restore_user("<customer_id>", "<user_id>").await?;
+    /// assert_eq!(user.state, Some(pc_api::types::UserState::Active));
+    /// # Ok(())
+    /// # }
+    /// ```
+    pub async fn restore_user(
+        &self,
+        customer_id: impl Into<String>,
+        user_id: impl Into<String>,
+    ) -> Result<CustomerUser, Error> {
+        let restore = CustomerUser {
+            state: Some(UserState::Active),
+            attributes: Some(ResourceAttributes {
+                etag: None,
+                object_type: Some("CustomerUser".to_owned()),
+            }),
+            ..CustomerUser::default()
+        };
+        Ok(self
+            .update_customer_user(customer_id, user_id, restore)
+            .send()
+            .await?
+            .into_inner())
+    }
+}
