@@ -464,3 +464,206 @@ async fn the_fake_stops_when_dropped() {
     tokio::time::sleep(Duration::from_millis(50)).await;
     assert!(tokio::net::TcpStream::connect(addr).await.is_err());
 }
+
+/// Sends a raw request with a JSON body and returns status and body.
+async fn send(
+    method: reqwest::Method,
+    url: &str,
+    body: Option<serde_json::Value>,
+) -> (u16, Vec<u8>) {
+    let mut request = reqwest::Client::new()
+        .request(method, url)
+        .header("Authorization", "Bearer t");
+    if let Some(body) = body {
+        request = request.json(&body);
+    }
+    let response = request.send().await.expect("response");
+    let status = response.status().as_u16();
+    (status, response.bytes().await.expect("body").to_vec())
+}
+
+#[tokio::test]
+async fn every_operation_of_the_fake_answers_per_the_spec() {
+    use reqwest::Method;
+    let validator = SpecValidator::from_yaml(&support::fixture("../../spec/partner-center.yaml"))
+        .expect("spec");
+    let fake = start(generate_users(50, 2, DOMAIN), Faults::default()).await;
+    let base = format!("{}/v1/customers/{DEFAULT_CUSTOMER}", fake.base_url());
+    let role = "fe930be7-5e62-47db-91af-98c3a49a38b1";
+    let e5 = "c7df2760-2c81-4ef7-b578-5b5392b571df";
+    let mut check = |operation: &'static str, expected: u16, (status, body): (u16, Vec<u8>)| {
+        assert_eq!(
+            status,
+            expected,
+            "{operation}: {}",
+            String::from_utf8_lossy(&body)
+        );
+        validator
+            .check_response(operation, status, &body)
+            .unwrap_or_else(|e| panic!("{operation} → {status}: {e:?}"));
+        body
+    };
+    let user = serde_json::json!({ "userPrincipalName": "new@contoso.onmicrosoft.com", "displayName": "New", "passwordProfile": { "forceChangePassword": true, "password": "x" } });
+    let created = check(
+        "createCustomerUser",
+        201,
+        send(Method::POST, &format!("{base}/users"), Some(user.clone())).await,
+    );
+    let id = serde_json::from_slice::<serde_json::Value>(
+        created.strip_prefix(b"\xEF\xBB\xBF").expect("BOM"),
+    )
+    .expect("json")["id"]
+        .as_str()
+        .expect("id")
+        .to_owned();
+    check(
+        "createCustomerUser",
+        409,
+        send(Method::POST, &format!("{base}/users"), Some(user)).await,
+    );
+    check(
+        "createCustomerUser",
+        400,
+        send(
+            Method::POST,
+            &format!("{base}/users"),
+            Some(serde_json::json!({ "displayName": 7 })),
+        )
+        .await,
+    );
+    let user_url = format!("{base}/users/{id}");
+    check(
+        "getCustomerUser",
+        200,
+        send(Method::GET, &user_url, None).await,
+    );
+    check(
+        "getCustomerUser",
+        404,
+        send(Method::GET, &format!("{base}/users/nobody"), None).await,
+    );
+    check(
+        "updateCustomerUser",
+        200,
+        send(
+            Method::PATCH,
+            &user_url,
+            Some(serde_json::json!({ "DisplayName": "Renamed" })),
+        )
+        .await,
+    );
+    check(
+        "updateCustomerUser",
+        400,
+        send(
+            Method::PATCH,
+            &user_url,
+            Some(serde_json::json!({ "state": "sleeping" })),
+        )
+        .await,
+    );
+    check(
+        "updateCustomerUserLicenses",
+        201,
+        send(
+            Method::POST,
+            &format!("{user_url}/licenseupdates"),
+            Some(serde_json::json!({ "licensesToAssign": [{ "skuId": e5 }] })),
+        )
+        .await,
+    );
+    check(
+        "getCustomerUserLicenses",
+        200,
+        send(
+            Method::GET,
+            &format!("{user_url}/licenses?licenseGroupIds=Group1"),
+            None,
+        )
+        .await,
+    );
+    check(
+        "addUserToDirectoryRole",
+        201,
+        send(
+            Method::POST,
+            &format!("{base}/directoryroles/{role}/usermembers"),
+            Some(serde_json::json!({ "Id": id })),
+        )
+        .await,
+    );
+    check(
+        "addUserToDirectoryRole",
+        404,
+        send(
+            Method::POST,
+            &format!("{base}/directoryroles/nope/usermembers"),
+            Some(serde_json::json!({ "Id": id })),
+        )
+        .await,
+    );
+    check(
+        "getCustomerUserDirectoryRoles",
+        200,
+        send(Method::GET, &format!("{user_url}/directoryroles"), None).await,
+    );
+    check(
+        "removeUserFromDirectoryRole",
+        204,
+        send(
+            Method::DELETE,
+            &format!("{base}/directoryroles/{role}/usermembers/{id}"),
+            None,
+        )
+        .await,
+    );
+    check(
+        "removeUserFromDirectoryRole",
+        404,
+        send(
+            Method::DELETE,
+            &format!("{base}/directoryroles/{role}/usermembers/{id}"),
+            None,
+        )
+        .await,
+    );
+    check(
+        "deleteCustomerUser",
+        204,
+        send(Method::DELETE, &user_url, None).await,
+    );
+    check(
+        "deleteCustomerUser",
+        404,
+        send(Method::DELETE, &user_url, None).await,
+    );
+    check("updateCustomerUser", 200, send(Method::PATCH, &user_url, Some(serde_json::json!({ "State": "active", "Attributes": { "ObjectType": "CustomerUser" } }))).await);
+    let others: Vec<String> = generate_users(50, 2, DOMAIN)
+        .into_iter()
+        .filter(|u| !u.is_inactive())
+        .map(|u| u.id)
+        .take(3)
+        .collect();
+    for other in &others[..2] {
+        check(
+            "updateCustomerUserLicenses",
+            201,
+            send(
+                Method::POST,
+                &format!("{base}/users/{other}/licenseupdates"),
+                Some(serde_json::json!({ "licensesToAssign": [{ "skuId": e5 }] })),
+            )
+            .await,
+        );
+    }
+    check(
+        "updateCustomerUserLicenses",
+        400,
+        send(
+            Method::POST,
+            &format!("{base}/users/{}/licenseupdates", others[2]),
+            Some(serde_json::json!({ "licensesToAssign": [{ "skuId": e5 }] })),
+        )
+        .await,
+    );
+}

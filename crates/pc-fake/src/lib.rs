@@ -27,6 +27,7 @@
 //! with [`Builder::allow_remote`].
 
 mod server;
+mod state;
 mod tenant;
 mod token;
 
@@ -51,6 +52,8 @@ pub struct RecordedRequest {
     pub query: Option<String>,
     /// Every header, names lowercase, in the order received.
     pub headers: Vec<(String, String)>,
+    /// The body, as text (lossy UTF-8).
+    pub body: String,
 }
 
 impl RecordedRequest {

@@ -105,6 +105,9 @@ pub async fn requests(server: &MockServer) -> String {
         for (name, value) in headers {
             out.push_str(&format!("{name}: {value}\n"));
         }
+        if !request.body.is_empty() {
+            out.push_str(&format!("\n{}\n", String::from_utf8_lossy(&request.body)));
+        }
         out.push('\n');
     }
     out

@@ -1164,7 +1164,7 @@ pub struct LicenseUpdate {
         skip_serializing_if = "::std::vec::Vec::is_empty"
     )]
     pub licenses_to_assign: ::std::vec::Vec<LicenseAssignment>,
-    /// The SKU ids of the licenses to remove.
+    /// The SKU ids of the licenses to remove; `null` for none.
     #[serde(
         rename = "licensesToRemove",
         default,
@@ -1205,7 +1205,7 @@ pub struct LicenseAssignment {
         skip_serializing_if = "::std::option::Option::is_none"
     )]
     pub sku_id: ::std::option::Option<::std::string::String>,
-    /// The ids of service plans to leave out.
+    /// The ids of service plans to leave out; the service echoes `null` for none.
     #[serde(
         rename = "excludedPlans",
         default,
