@@ -491,7 +491,7 @@ async fn every_operation_of_the_fake_answers_per_the_spec() {
     let base = format!("{}/v1/customers/{DEFAULT_CUSTOMER}", fake.base_url());
     let role = "fe930be7-5e62-47db-91af-98c3a49a38b1";
     let e5 = "c7df2760-2c81-4ef7-b578-5b5392b571df";
-    let mut check = |operation: &'static str, expected: u16, (status, body): (u16, Vec<u8>)| {
+    let check = |operation: &'static str, expected: u16, (status, body): (u16, Vec<u8>)| {
         assert_eq!(
             status,
             expected,
