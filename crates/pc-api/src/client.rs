@@ -50,6 +50,8 @@ pub struct Client {
 pub(crate) struct ClientInner {
     /// Without a trailing slash; operation paths start with `/`.
     pub(crate) base_url: String,
+    /// `base_url` parsed once, for the origin checks of next links.
+    pub(crate) base: Url,
     pub(crate) http: reqwest::Client,
     pub(crate) token: Arc<dyn TokenProvider>,
     pub(crate) locale: String,
@@ -292,6 +294,8 @@ impl ClientBuilder {
         };
         Ok(Client {
             inner: Arc::new(ClientInner {
+                base: Url::parse(&base_url)
+                    .map_err(|e| Error::config("the base URL cannot be parsed").with_source(e))?,
                 base_url,
                 http,
                 token,

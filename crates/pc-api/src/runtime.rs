@@ -6,6 +6,7 @@ pub(crate) mod paging;
 
 use std::time::Instant;
 
+use bytes::Bytes;
 use progenitor_client::ResponseValue;
 use reqwest::header::{HeaderMap, HeaderName, HeaderValue};
 use reqwest::{Method, StatusCode};
@@ -151,7 +152,7 @@ impl Request {
 struct RawResponse {
     status: StatusCode,
     headers: HeaderMap,
-    body: Vec<u8>,
+    body: Bytes,
     request_id: String,
     correlation_id: String,
 }
@@ -326,7 +327,7 @@ impl Client {
         url: reqwest::Url,
         headers: HeaderMap,
         body: Option<Vec<u8>>,
-    ) -> Result<(StatusCode, HeaderMap, Vec<u8>), AttemptError> {
+    ) -> Result<(StatusCode, HeaderMap, Bytes), AttemptError> {
         let inner = &*self.inner;
         let mut builder = inner
             .http
@@ -412,7 +413,7 @@ fn transport_kind(error: &reqwest::Error) -> ErrorKind {
 async fn read_body(
     mut response: reqwest::Response,
     limit: usize,
-) -> Result<Vec<u8>, (ErrorKind, String, Box<dyn std::error::Error + Send + Sync>)> {
+) -> Result<Bytes, (ErrorKind, String, Box<dyn std::error::Error + Send + Sync>)> {
     let too_large = || {
         (
             ErrorKind::BodyTooLarge,
@@ -421,23 +422,27 @@ async fn read_body(
                 as Box<dyn std::error::Error + Send + Sync>,
         )
     };
-    let declared = response.content_length();
-    if declared.is_some_and(|len| len > limit as u64) {
+    if response
+        .content_length()
+        .is_some_and(|len| len > limit as u64)
+    {
         return Err(too_large());
     }
-    // A declared length is a hint, not a promise: never reserve more than
-    // 256 KiB before the bytes arrive.
-    let mut body =
-        Vec::with_capacity(declared.map_or(8 * 1024, |len| len.min(256 * 1024) as usize));
+    // Chunks are kept as they arrive and joined once at the end: a body that
+    // arrives in one chunk (the usual case on a fast link) is never copied,
+    // and nothing is reserved on the word of a `Content-Length`.
+    let mut chunks: Vec<Bytes> = Vec::new();
+    let mut total = 0usize;
     loop {
         match response.chunk().await {
             Ok(Some(chunk)) => {
-                if body.len() + chunk.len() > limit {
+                total += chunk.len();
+                if total > limit {
                     return Err(too_large());
                 }
-                body.extend_from_slice(&chunk);
+                chunks.push(chunk);
             }
-            Ok(None) => return Ok(body),
+            Ok(None) => break,
             Err(e) => {
                 return Err((
                     transport_kind(&e),
@@ -447,6 +452,17 @@ async fn read_body(
             }
         }
     }
+    Ok(match chunks.len() {
+        0 => Bytes::new(),
+        1 => chunks.swap_remove(0),
+        _ => {
+            let mut body = Vec::with_capacity(total);
+            for chunk in &chunks {
+                body.extend_from_slice(chunk);
+            }
+            Bytes::from(body)
+        }
+    })
 }
 
 /// A value as the JSON text of a `content: application/json` query parameter.

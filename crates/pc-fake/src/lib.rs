@@ -95,6 +95,7 @@ pub struct Builder {
     v1_links: bool,
     bom: bool,
     faults: Faults,
+    max_page_size: u16,
 }
 
 impl Default for Builder {
@@ -106,6 +107,7 @@ impl Default for Builder {
             v1_links: false,
             bom: false,
             faults: Faults::default(),
+            max_page_size: 500,
         }
     }
 }
@@ -142,6 +144,13 @@ impl Builder {
         self
     }
 
+    /// The largest `size` accepted; the live service's is 500 (the default).
+    /// Benchmarks raise it to decode larger pages.
+    pub fn max_page_size(mut self, size: u16) -> Self {
+        self.max_page_size = size.max(1);
+        self
+    }
+
     /// Faults to inject.
     pub fn faults(mut self, faults: Faults) -> Self {
         self.faults = faults;
@@ -165,6 +174,7 @@ impl Builder {
         let shared = server::Shared::new(
             self.customers,
             server::Options {
+                max_page_size: self.max_page_size,
                 v1_links: self.v1_links,
                 bom: self.bom,
                 faults: self.faults,

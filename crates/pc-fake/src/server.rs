@@ -17,6 +17,7 @@ use crate::token::{self, Position};
 use crate::{Faults, RecordedRequest};
 
 pub(crate) struct Options {
+    pub(crate) max_page_size: u16,
     pub(crate) v1_links: bool,
     pub(crate) bom: bool,
     pub(crate) faults: Faults,
@@ -710,7 +711,7 @@ fn list_users(shared: &Shared, tenant: &mut Tenant, request: &RecordedRequest) -
         (Some(_), None) => {
             return bad_request("A seek operation needs the MS-ContinuationToken header.");
         }
-        (None, _) => match first_position(&query) {
+        (None, _) => match first_position(&query, shared.options.max_page_size) {
             Ok(position) => position,
             Err(message) => return bad_request(message),
         },
@@ -809,12 +810,13 @@ fn listing_query(query: &Query, position: Position) -> String {
 }
 
 /// The position of the first page of a listing, from its query.
-fn first_position(query: &Query) -> Result<Position, &'static str> {
+fn first_position(query: &Query, max_size: u16) -> Result<Position, &'static str> {
     let size = match &query.size {
         None => 100,
         Some(size) => match size.trim().parse::<i64>() {
-            Ok(size) if (1..=500).contains(&size) => size as u16,
-            Ok(_) => return Err("The page size must be between 1 and 500."),
+            Ok(size) if (1..=i64::from(max_size)).contains(&size) => size as u16,
+            Ok(_) if max_size == 500 => return Err("The page size must be between 1 and 500."),
+            Ok(_) => return Err("The page size is out of range."),
             Err(_) => return Err("The page size must be an integer."),
         },
     };

@@ -162,7 +162,10 @@ impl<T> Stream for Pages<T> {
 /// At most two pages are held at a time: the one being yielded and the one
 /// read ahead. Ends after the last item or after the first error.
 pub struct Items<I> {
-    inner: BoxStream<Result<I, Error>>,
+    /// The items of each page; `None` after the last page or an error.
+    pages: Option<BoxStream<Result<Vec<I>, Error>>>,
+    /// The rest of the current page.
+    current: std::vec::IntoIter<I>,
 }
 
 impl<I> fmt::Debug for Items<I> {
@@ -171,11 +174,34 @@ impl<I> fmt::Debug for Items<I> {
     }
 }
 
+impl<I> Unpin for Items<I> {}
+
 impl<I> Stream for Items<I> {
     type Item = Result<I, Error>;
 
     fn poll_next(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
-        self.inner.as_mut().poll_next(cx)
+        // The items of a page are handed out without going through the
+        // pages stream: no future per item.
+        loop {
+            if let Some(item) = self.current.next() {
+                return Poll::Ready(Some(Ok(item)));
+            }
+            let Some(pages) = self.pages.as_mut() else {
+                return Poll::Ready(None);
+            };
+            match pages.as_mut().poll_next(cx) {
+                Poll::Pending => return Poll::Pending,
+                Poll::Ready(Some(Ok(items))) => self.current = items.into_iter(),
+                Poll::Ready(Some(Err(error))) => {
+                    self.pages = None;
+                    return Poll::Ready(Some(Err(error)));
+                }
+                Poll::Ready(None) => {
+                    self.pages = None;
+                    return Poll::Ready(None);
+                }
+            }
+        }
     }
 }
 
@@ -198,35 +224,13 @@ impl<T: Paged> Pages<T> {
 
     /// The items of every page, in order.
     pub fn items(self) -> Items<T::Item> {
-        let state = ItemsState {
-            pages: Some(self),
-            current: Vec::new().into_iter(),
-        };
-        let stream = futures_util::stream::unfold(state, |mut state| async move {
-            loop {
-                if let Some(item) = state.current.next() {
-                    return Some((Ok(item), state));
-                }
-                let pages = state.pages.as_mut()?;
-                match futures_util::StreamExt::next(pages).await {
-                    Some(Ok(mut page)) => state.current = page.body.take_items().into_iter(),
-                    Some(Err(error)) => {
-                        state.pages = None;
-                        return Some((Err(error), state));
-                    }
-                    None => return None,
-                }
-            }
-        });
+        let pages =
+            futures_util::StreamExt::map(self, |page| page.map(|mut page| page.body.take_items()));
         Items {
-            inner: Box::pin(stream),
+            pages: Some(Box::pin(pages)),
+            current: Vec::new().into_iter(),
         }
     }
-}
-
-struct ItemsState<T: Paged> {
-    pages: Option<Pages<T>>,
-    current: std::vec::IntoIter<T::Item>,
 }
 
 /// What the pager does next.
@@ -502,12 +506,11 @@ impl<T: Paged> Pager<T> {
     /// The path and query of a next-link URI, checked to stay on the base
     /// URL's origin, with the path prefix added when missing.
     fn resolve(&self, uri: &str) -> Result<(String, Option<String>), Error> {
-        let base = reqwest::Url::parse(&self.client.inner.base_url)
-            .map_err(|_| paging_error("the base URL cannot be parsed"))?;
+        let base = &self.client.inner.base;
         let uri = uri.trim();
         let (path, query) = match reqwest::Url::parse(uri) {
             Ok(absolute) => {
-                if !same_origin(&absolute, &base) {
+                if !same_origin(&absolute, base) {
                     return Err(paging_error(
                         "the next link points to another scheme, host or port than the client's base URL; it was not followed and the token was not sent",
                     ));
@@ -548,7 +551,7 @@ impl<T: Paged> Pager<T> {
             .client
             .url_of(&probe)
             .map_err(|_| paging_error("the next link is not a valid URL"))?;
-        if !same_origin(&url, &base) {
+        if !same_origin(&url, base) {
             return Err(paging_error(
                 "the next link leaves the client's base URL; it was not followed",
             ));
