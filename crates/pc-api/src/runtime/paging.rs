@@ -137,9 +137,10 @@ impl<T: fmt::Debug> fmt::Debug for Page<T> {
 type BoxStream<T> = Pin<Box<dyn Stream<Item = T> + Send>>;
 type BoxFuture<T> = Pin<Box<dyn Future<Output = T> + Send>>;
 
-/// The pages of a listing, fetched lazily with a read-ahead of one page:
-/// while you work on page `n`, page `n + 1` is on its way (when running on a
-/// Tokio runtime). Ends after the last page or after the first error.
+/// The pages of a listing, fetched lazily with a read-ahead of one page: the
+/// request of page `n + 1` is sent when page `n` is handed out, so the
+/// service and the network work while you do; it is finished when you ask
+/// for the next page. Ends after the last page or after the first error.
 pub struct Pages<T> {
     inner: BoxStream<Result<Page<T>, Error>>,
 }
@@ -241,6 +242,12 @@ enum Next<T> {
         number: u64,
         token: Option<Secret>,
     },
+    /// Page `number` came back on the first poll of its fetch.
+    Fetched {
+        result: Result<ResponseValue<T>, Error>,
+        number: u64,
+        token: Option<Secret>,
+    },
     /// Page `number` is on its way.
     InFlight {
         fetch: BoxFuture<Result<ResponseValue<T>, Error>>,
@@ -319,17 +326,32 @@ impl<T: Paged> Pager<T> {
         }
     }
 
-    /// Fetches in a task of the current Tokio runtime, so that the request
-    /// makes progress while the consumer works; the task is aborted when the
-    /// listing is dropped.
+    /// The fetch of one page, polled by the listing itself (no task, no
+    /// thread hand-off): dropping the listing drops it.
     fn fetch(&self, request: Request) -> BoxFuture<Result<ResponseValue<T>, Error>> {
         let client = self.client.clone();
         let decode_error = self.decode_error;
-        let future = async move { client.execute_json::<T>(request, decode_error).await };
-        match tokio::runtime::Handle::try_current() {
-            Ok(runtime) => Box::pin(AbortOnDrop(runtime.spawn(future))),
-            Err(_) => Box::pin(future),
-        }
+        Box::pin(async move { client.execute_json::<T>(request, decode_error).await })
+    }
+
+    /// Starts a fetch: polls it once, which sends the request, so that the
+    /// service prepares the page and the network carries it while the
+    /// consumer works on the current one (the read-ahead).
+    async fn start(&mut self, request: Request, number: u64, token: Option<Secret>) {
+        let mut fetch = self.fetch(request);
+        let first = std::future::poll_fn(|cx| Poll::Ready(fetch.as_mut().poll(cx))).await;
+        self.next = match first {
+            Poll::Ready(result) => Next::Fetched {
+                result,
+                number,
+                token,
+            },
+            Poll::Pending => Next::InFlight {
+                fetch,
+                number,
+                token,
+            },
+        };
     }
 
     async fn step(mut self) -> Option<(Result<Page<T>, Error>, Self)> {
@@ -341,27 +363,34 @@ impl<T: Paged> Pager<T> {
                     request,
                     number,
                     token,
-                } => {
-                    let fetch = self.fetch(*request);
-                    self.next = Next::InFlight {
-                        fetch,
-                        number,
-                        token,
-                    };
-                }
-                Next::InFlight {
-                    fetch,
-                    number,
-                    token,
-                } => {
-                    let fetched = match tokio::time::timeout_at(self.deadline, fetch).await {
-                        Ok(fetched) => fetched,
-                        Err(_) => Err(Error::new(ErrorKind::Timeout)
-                            .with_operation(self.first.operation_id)
-                            .with_message(format!(
-                                "the listing took longer than {:?} (see `ClientBuilder::listing_timeout`)",
-                                self.client.inner.listing_timeout
-                            ))),
+                } => self.start(*request, number, token).await,
+                next @ (Next::InFlight { .. } | Next::Fetched { .. }) => {
+                    let (fetched, number, token) = match next {
+                        Next::InFlight {
+                            fetch,
+                            number,
+                            token,
+                        } => {
+                            let fetched = match tokio::time::timeout_at(self.deadline, fetch).await {
+                                Ok(fetched) => fetched,
+                                Err(_) => Err(Error::new(ErrorKind::Timeout)
+                                    .with_operation(self.first.operation_id)
+                                    .with_message(format!(
+                                        "the listing took longer than {:?} (see `ClientBuilder::listing_timeout`)",
+                                        self.client.inner.listing_timeout
+                                    ))),
+                            };
+                            (fetched, number, token)
+                        }
+                        Next::Fetched {
+                            result,
+                            number,
+                            token,
+                        } => (result, number, token),
+                        other => {
+                            self.next = other;
+                            continue;
+                        }
                     };
                     let response = match fetched {
                         Ok(response) => response,
@@ -388,12 +417,7 @@ impl<T: Paged> Pager<T> {
                         }
                         Ok(Some((request, token))) => {
                             next_token = token.clone();
-                            let fetch = self.fetch(request);
-                            self.next = Next::InFlight {
-                                fetch,
-                                number: number + 1,
-                                token,
-                            };
+                            self.start(request, number + 1, token).await;
                         }
                         Err(error) => {
                             self.next = Next::Failed(
@@ -676,32 +700,6 @@ fn hash_of(text: &str) -> u64 {
     let mut hasher = DefaultHasher::new();
     text.hash(&mut hasher);
     hasher.finish()
-}
-
-/// A spawned fetch that is aborted when the listing is dropped.
-struct AbortOnDrop<R>(tokio::task::JoinHandle<Result<R, Error>>);
-
-impl<R> Future for AbortOnDrop<R> {
-    type Output = Result<R, Error>;
-
-    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
-        Pin::new(&mut self.0).poll(cx).map(|joined| match joined {
-            Ok(result) => result,
-            Err(join) => Err(Error::new(ErrorKind::Transport).with_message(
-                if join.is_cancelled() {
-                    "the page fetch was cancelled"
-                } else {
-                    "the page fetch panicked"
-                },
-            )),
-        })
-    }
-}
-
-impl<R> Drop for AbortOnDrop<R> {
-    fn drop(&mut self) {
-        self.0.abort();
-    }
 }
 
 #[cfg(test)]
