@@ -537,6 +537,28 @@ async fn every_operation_of_the_fake_answers_per_the_spec() {
         200,
         send(Method::GET, &user_url, None).await,
     );
+    let someone = generate_users(50, 2, DOMAIN)
+        .into_iter()
+        .find(|u| !u.is_inactive())
+        .expect("a user")
+        .id;
+    let taken = serde_json::json!({ "userPrincipalName": "new@contoso.onmicrosoft.com" });
+    check(
+        "updateCustomerUser",
+        409,
+        send(
+            Method::PATCH,
+            &format!("{base}/users/{someone}"),
+            Some(taken),
+        )
+        .await,
+    );
+    let huge = serde_json::json!({ "displayName": "x".repeat(2 * 1024 * 1024) });
+    check(
+        "updateCustomerUser",
+        413,
+        send(Method::PATCH, &user_url, Some(huge)).await,
+    );
     check(
         "getCustomerUser",
         404,

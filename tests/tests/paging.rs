@@ -835,3 +835,38 @@ async fn a_next_link_may_not_climb_out_of_the_api_path() {
         );
     }
 }
+
+#[tokio::test]
+async fn a_consumer_slower_than_the_request_timeout_gets_every_page_once() {
+    // The read-ahead's request is sent while the consumer works; its timeout
+    // counts the time the consumer then waits, not the time it works. Pages
+    // after the first take 700 ms, the timeout is 400 ms, the consumer spends
+    // 600 ms on a page: each read-ahead is waited for 100 ms only.
+    let inner = listing(6, 2, Style::Relative);
+    let server = server_with(move |request: &Request| {
+        let delay = if request.headers.contains_key("ms-continuationtoken") {
+            700
+        } else {
+            50
+        };
+        inner(request).set_delay(Duration::from_millis(delay))
+    })
+    .await;
+    let client = support::builder(server.uri())
+        .timeout(Duration::from_millis(400))
+        .retry_policy(RetryPolicy::never())
+        .build()
+        .expect("client");
+    let mut pages = client.get_customer_users(CUSTOMER).pages();
+    let mut users = Vec::new();
+    while let Some(page) = pages.try_next().await.expect("no timeout") {
+        users.extend(page.into_inner().items);
+        tokio::time::sleep(Duration::from_millis(600)).await;
+    }
+    assert_eq!(names(&users), expected_names(0..6));
+    assert_eq!(
+        server.received_requests().await.expect("recording").len(),
+        3,
+        "one request per page"
+    );
+}

@@ -47,6 +47,10 @@ pub(crate) struct Request {
     pub(crate) headers: HeaderMap,
     /// A JSON body, sent again as it is on every attempt.
     pub(crate) body: Option<Vec<u8>>,
+    /// A listing's read-ahead: its first poll only sends the request, and
+    /// the timeout of its first attempt starts when it is polled again, that
+    /// is when the consumer waits for the page (not while it works).
+    pub(crate) read_ahead: bool,
 }
 
 impl Request {
@@ -59,6 +63,7 @@ impl Request {
             query: Vec::new(),
             headers: HeaderMap::new(),
             body: None,
+            read_ahead: false,
         }
     }
 
@@ -255,14 +260,29 @@ impl Client {
             let mut headers = request.headers.clone();
             headers.insert(reqwest::header::AUTHORIZATION, authorization);
 
-            let outcome = self
-                .attempt(
-                    request.method.clone(),
-                    url.clone(),
-                    headers,
-                    request.body.clone(),
-                )
-                .await;
+            let attempt_future = self.attempt(
+                request.method.clone(),
+                url.clone(),
+                headers,
+                request.body.clone(),
+            );
+            let timed = Timed::new(
+                attempt_future,
+                inner.timeout,
+                request.read_ahead && attempt == 1,
+            );
+            let outcome = match timed.await {
+                Ok(outcome) => outcome,
+                Err(elapsed) => Err((
+                    ErrorKind::Timeout,
+                    Some(format!(
+                        "no complete response within {:?} (see `ClientBuilder::timeout`)",
+                        inner.timeout
+                    )),
+                    Box::new(elapsed) as Box<dyn std::error::Error + Send + Sync>,
+                    None,
+                )),
+            };
             let elapsed_ms = started.elapsed().as_millis() as u64;
             let (retry_headers, error) = match outcome {
                 Ok((status, headers, body)) if status.is_success() => {
@@ -329,11 +349,9 @@ impl Client {
         body: Option<Vec<u8>>,
     ) -> Result<(StatusCode, HeaderMap, Bytes), AttemptError> {
         let inner = &*self.inner;
-        let mut builder = inner
-            .http
-            .request(method, url)
-            .headers(headers)
-            .timeout(inner.timeout);
+        // The timeout is the caller's (`Timed`), not reqwest's, whose timer
+        // would also run while a read-ahead is not polled.
+        let mut builder = inner.http.request(method, url).headers(headers);
         if let Some(body) = body {
             builder = builder.body(body);
         }
@@ -367,6 +385,63 @@ impl Client {
         Ok(url)
     }
 }
+
+/// A future with a timeout whose timer starts at its first poll, or, for a
+/// read-ahead (`lazy`), at its second: the first poll of a read-ahead only
+/// sends the request while the consumer is still busy with the previous page.
+struct Timed<F> {
+    inner: std::pin::Pin<Box<F>>,
+    timeout: std::time::Duration,
+    sleep: Option<std::pin::Pin<Box<tokio::time::Sleep>>>,
+    skip_first: bool,
+}
+
+impl<F: std::future::Future> Timed<F> {
+    fn new(inner: F, timeout: std::time::Duration, lazy: bool) -> Self {
+        Timed {
+            inner: Box::pin(inner),
+            timeout,
+            sleep: None,
+            skip_first: lazy,
+        }
+    }
+}
+
+impl<F: std::future::Future> std::future::Future for Timed<F> {
+    type Output = Result<F::Output, Elapsed>;
+
+    fn poll(
+        mut self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<Self::Output> {
+        if let std::task::Poll::Ready(output) = self.inner.as_mut().poll(cx) {
+            return std::task::Poll::Ready(Ok(output));
+        }
+        if std::mem::take(&mut self.skip_first) {
+            return std::task::Poll::Pending;
+        }
+        let timeout = self.timeout;
+        let sleep = self
+            .sleep
+            .get_or_insert_with(|| Box::pin(tokio::time::sleep(timeout)));
+        match sleep.as_mut().poll(cx) {
+            std::task::Poll::Ready(()) => std::task::Poll::Ready(Err(Elapsed)),
+            std::task::Poll::Pending => std::task::Poll::Pending,
+        }
+    }
+}
+
+/// The timeout of an attempt ran out.
+#[derive(Debug)]
+struct Elapsed;
+
+impl std::fmt::Display for Elapsed {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("operation timed out")
+    }
+}
+
+impl std::error::Error for Elapsed {}
 
 /// The kind, message, cause and (if a response started) status and headers
 /// of a failed attempt.
@@ -428,19 +503,31 @@ async fn read_body(
     {
         return Err(too_large());
     }
-    // Chunks are kept as they arrive and joined once at the end: a body that
-    // arrives in one chunk (the usual case on a fast link) is never copied,
-    // and nothing is reserved on the word of a `Content-Length`.
-    let mut chunks: Vec<Bytes> = Vec::new();
+    // The first chunk is kept as it is: a body that arrives in one chunk (the
+    // usual case on a fast link) is never copied. Later chunks are copied
+    // into one buffer, so memory is bounded by the limit whatever the chunk
+    // sizes, and nothing is reserved on the word of a `Content-Length`.
+    let mut first: Option<Bytes> = None;
+    let mut rest: Vec<u8> = Vec::new();
     let mut total = 0usize;
     loop {
         match response.chunk().await {
+            Ok(Some(chunk)) if chunk.is_empty() => {}
             Ok(Some(chunk)) => {
                 total += chunk.len();
                 if total > limit {
                     return Err(too_large());
                 }
-                chunks.push(chunk);
+                match &first {
+                    None => first = Some(chunk),
+                    Some(head) => {
+                        if rest.is_empty() {
+                            rest.reserve(head.len() + chunk.len());
+                            rest.extend_from_slice(head);
+                        }
+                        rest.extend_from_slice(&chunk);
+                    }
+                }
             }
             Ok(None) => break,
             Err(e) => {
@@ -452,16 +539,10 @@ async fn read_body(
             }
         }
     }
-    Ok(match chunks.len() {
-        0 => Bytes::new(),
-        1 => chunks.swap_remove(0),
-        _ => {
-            let mut body = Vec::with_capacity(total);
-            for chunk in &chunks {
-                body.extend_from_slice(chunk);
-            }
-            Bytes::from(body)
-        }
+    Ok(if rest.is_empty() {
+        first.unwrap_or_default()
+    } else {
+        Bytes::from(rest)
     })
 }
 

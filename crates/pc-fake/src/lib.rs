@@ -217,7 +217,8 @@ impl FakePartnerCenter {
         self.addr
     }
 
-    /// Every request received so far, in order.
+    /// The requests received so far, in order (the latest 100,000 at most;
+    /// bodies over 1 MiB are refused with 413 and recorded empty).
     pub fn requests(&self) -> Vec<RecordedRequest> {
         self.requests.lock().map(|r| r.clone()).unwrap_or_default()
     }

@@ -16,6 +16,11 @@ use crate::tenant::FakeUser;
 use crate::token::{self, Position};
 use crate::{Faults, RecordedRequest};
 
+/// The largest request body the fake reads.
+const MAX_BODY: usize = 1024 * 1024;
+/// How many requests the fake remembers (see `FakePartnerCenter::requests`).
+const MAX_RECORDED: usize = 100_000;
+
 pub(crate) struct Options {
     pub(crate) max_page_size: u16,
     pub(crate) v1_links: bool,
@@ -66,9 +71,11 @@ fn fault(status: StatusCode, code: u64, description: &str) -> (StatusCode, Vec<u
 async fn handle(State(shared): State<Arc<Shared>>, request: Request) -> Response {
     let number = shared.counter.fetch_add(1, Ordering::SeqCst) + 1;
     let (parts, body) = request.into_parts();
-    let body = axum::body::to_bytes(body, 1024 * 1024)
-        .await
-        .unwrap_or_default();
+    // Bodies over 1 MiB are refused with 413, not read.
+    let (body, too_large) = match axum::body::to_bytes(body, MAX_BODY).await {
+        Ok(body) => (body, false),
+        Err(_) => (Bytes::new(), true),
+    };
     let recorded = RecordedRequest {
         method: parts.method.to_string(),
         path: parts.uri.path().to_owned(),
@@ -86,7 +93,19 @@ async fn handle(State(shared): State<Arc<Shared>>, request: Request) -> Response
         body: String::from_utf8_lossy(&body).into_owned(),
     };
     if let Ok(mut requests) = shared.requests.lock() {
+        // The log of a long-running fake is bounded: the oldest requests go.
+        if requests.len() >= MAX_RECORDED {
+            requests.drain(..MAX_RECORDED / 2);
+        }
         requests.push(recorded.clone());
+    }
+    if too_large {
+        let (status, body) = fault(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            413,
+            "The request body is larger than 1 MiB.",
+        );
+        return finish(&shared, &parts.headers, status, body, false, number);
     }
     let faults = &shared.options.faults;
     if let Some(delay) = faults.delay {
@@ -456,6 +475,23 @@ fn update_user(tenant: &mut Tenant, user: &str, request: &RecordedRequest) -> Re
         Ok(input) => input,
         Err(reply) => return reply,
     };
+    if let Some(upn) = &input.user_principal_name {
+        if !upn.contains('@') || upn.trim().is_empty() {
+            return bad_request("userPrincipalName must be name@domain.");
+        }
+        let taken = tenant
+            .users
+            .iter()
+            .enumerate()
+            .any(|(i, u)| i != index && u.user_principal_name.eq_ignore_ascii_case(upn));
+        if taken {
+            return fault(
+                StatusCode::CONFLICT,
+                60026,
+                "A user with this user principal name already exists.",
+            );
+        }
+    }
     let restore = match input
         .state
         .as_deref()

@@ -255,6 +255,7 @@ const BUILDER_METHODS: &[&str] = &[
     "request",
     "new",
     "decode_error",
+    "body",
 ];
 
 /// Names of the hand-written methods of `Client` (and of the traits it
@@ -1207,6 +1208,12 @@ impl<'a> Lowering<'a> {
             )?),
             None => None,
         };
+        if paging.is_some() && body.is_some() {
+            return Err(SpecError::at(
+                &format!("{at}/x-pagination"),
+                "a paged operation cannot have a request body: next pages are fetched with GET-style links that carry none",
+            ));
+        }
         Ok(Operation {
             id,
             method_name,

@@ -328,7 +328,8 @@ impl<T: Paged> Pager<T> {
 
     /// The fetch of one page, polled by the listing itself (no task, no
     /// thread hand-off): dropping the listing drops it.
-    fn fetch(&self, request: Request) -> BoxFuture<Result<ResponseValue<T>, Error>> {
+    fn fetch(&self, mut request: Request) -> BoxFuture<Result<ResponseValue<T>, Error>> {
+        request.read_ahead = true;
         let client = self.client.clone();
         let decode_error = self.decode_error;
         Box::pin(async move { client.execute_json::<T>(request, decode_error).await })
