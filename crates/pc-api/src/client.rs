@@ -222,7 +222,9 @@ impl ClientBuilder {
         self
     }
 
-    /// The time one request may take, from sending it to reading the whole body.
+    /// The time one attempt of a request may take, from sending it to reading
+    /// the whole body. For a listing's read-ahead, the time counts from when
+    /// the consumer asks for the page, not while it works on the previous one.
     pub fn timeout(mut self, timeout: Duration) -> Self {
         self.timeout = Some(timeout);
         self
