@@ -96,7 +96,7 @@ async fn create_a_user_conflict_keeps_the_fault() {
     assert_eq!(error.status().map(|s| s.as_u16()), Some(409));
     assert_eq!(error.code().as_deref(), Some("60026"));
     assert_eq!(
-        server.received_requests().await.expect("recording").len(),
+        support::request_count(&server).await,
         1,
         "409 is not retried"
     );

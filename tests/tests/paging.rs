@@ -256,10 +256,7 @@ async fn an_empty_token_ends_the_listing() {
             .await
             .expect("listing");
         assert_eq!(users.len(), 1);
-        assert_eq!(
-            server.received_requests().await.expect("recording").len(),
-            1
-        );
+        assert_eq!(support::request_count(&server).await, 1);
     }
 }
 
@@ -281,10 +278,25 @@ async fn a_repeated_token_is_an_error_not_a_loop() {
     assert_eq!(error.page(), Some(3));
     assert!(error.to_string().contains("already returned"), "{error}");
     assert!(!error.to_string().contains("same/token"), "{error}");
-    assert_eq!(
-        server.received_requests().await.expect("recording").len(),
-        2
-    );
+    assert_eq!(support::request_count(&server).await, 2);
+}
+
+/// Asserts that a listing whose first page links to `uri` stops with a
+/// paging error after that page, without a second request.
+async fn assert_next_link_refused(uri: &str) {
+    let next = json!({ "uri": uri, "headers": [{ "key": "MS-ContinuationToken", "value": "t" }] });
+    let server = support::serve(page_with_next(next, None)).await;
+    let results: Vec<Result<CustomerUser, pc_api::Error>> = client(&server)
+        .get_customer_users(CUSTOMER)
+        .stream()
+        .collect()
+        .await;
+    let error = results
+        .last()
+        .and_then(|r| r.as_ref().err())
+        .unwrap_or_else(|| panic!("{uri} was followed"));
+    assert_eq!(error.kind(), ErrorKind::Paging, "{uri}");
+    assert_eq!(support::request_count(&server).await, 1, "{uri}");
 }
 
 #[tokio::test]
@@ -296,32 +308,9 @@ async fn a_next_link_to_another_host_is_refused_and_gets_no_token() {
         "https://api.partnercenter.microsoft.com/v1/customers/x/users".to_owned(),
         "file:///etc/passwd".to_owned(),
     ] {
-        let next =
-            json!({ "uri": uri, "headers": [{ "key": "MS-ContinuationToken", "value": "t" }] });
-        let server = support::serve(page_with_next(next, None)).await;
-        let results: Vec<Result<CustomerUser, pc_api::Error>> = client(&server)
-            .get_customer_users(CUSTOMER)
-            .stream()
-            .collect()
-            .await;
-        let error = results
-            .last()
-            .and_then(|r| r.as_ref().err())
-            .unwrap_or_else(|| panic!("{uri} was followed"));
-        assert_eq!(error.kind(), ErrorKind::Paging, "{uri}");
-        assert_eq!(
-            server.received_requests().await.expect("recording").len(),
-            1,
-            "{uri}"
-        );
+        assert_next_link_refused(&uri).await;
     }
-    assert!(
-        other
-            .received_requests()
-            .await
-            .expect("recording")
-            .is_empty()
-    );
+    assert_eq!(support::request_count(&other).await, 0);
 }
 
 #[tokio::test]
@@ -407,11 +396,7 @@ async fn every_retryable_status_is_retried() {
             .send()
             .await
             .unwrap_or_else(|e| panic!("{status}: {e}"));
-        assert_eq!(
-            server.received_requests().await.expect("recording").len(),
-            2,
-            "{status}"
-        );
+        assert_eq!(support::request_count(&server).await, 2, "{status}");
     }
 }
 
@@ -432,10 +417,7 @@ async fn throttling_waits_for_retry_after() {
         "{:?}",
         started.elapsed()
     );
-    assert_eq!(
-        server.received_requests().await.expect("recording").len(),
-        2
-    );
+    assert_eq!(support::request_count(&server).await, 2);
 }
 
 #[tokio::test]
@@ -449,11 +431,7 @@ async fn client_errors_are_not_retried() {
             .expect_err("fails");
         assert_eq!(error.status().map(|s| s.as_u16()), Some(status));
         assert_eq!(error.attempts(), 1);
-        assert_eq!(
-            server.received_requests().await.expect("recording").len(),
-            1,
-            "{status}"
-        );
+        assert_eq!(support::request_count(&server).await, 1, "{status}");
     }
 }
 
@@ -467,10 +445,7 @@ async fn exhausted_retries_say_how_many_attempts() {
         .expect_err("gives up");
     assert_eq!(error.attempts(), 4);
     assert!(error.to_string().contains("after 4 attempts"), "{error}");
-    assert_eq!(
-        server.received_requests().await.expect("recording").len(),
-        4
-    );
+    assert_eq!(support::request_count(&server).await, 4);
 }
 
 #[tokio::test]
@@ -531,13 +506,7 @@ async fn a_failing_token_provider_is_an_auth_error() {
     );
     let source = std::error::Error::source(&error).map(|s| s.to_string());
     assert_eq!(source.as_deref(), Some("refresh token expired"));
-    assert!(
-        server
-            .received_requests()
-            .await
-            .expect("recording")
-            .is_empty()
-    );
+    assert_eq!(support::request_count(&server).await, 0);
 }
 
 #[tokio::test]
@@ -650,10 +619,7 @@ async fn the_page_limit_stops_an_endless_server() {
     let error = results[3].as_ref().expect_err("limit");
     assert_eq!(error.kind(), ErrorKind::Paging);
     assert!(error.to_string().contains("max_pages"), "{error}");
-    assert_eq!(
-        server.received_requests().await.expect("recording").len(),
-        3
-    );
+    assert_eq!(support::request_count(&server).await, 3);
 }
 
 #[tokio::test]
@@ -670,10 +636,10 @@ async fn dropping_a_listing_stops_it_after_at_most_the_read_ahead() {
             Some(format!("User {expected}").as_str())
         );
     }
-    let at_drop = server.received_requests().await.expect("recording").len();
+    let at_drop = support::request_count(&server).await;
     drop(users);
     tokio::time::sleep(Duration::from_millis(300)).await;
-    let after = server.received_requests().await.expect("recording").len();
+    let after = support::request_count(&server).await;
     assert!(
         (100..=101).contains(&at_drop),
         "{at_drop} requests for 100 pages"
@@ -815,24 +781,7 @@ async fn a_next_link_may_not_climb_out_of_the_api_path() {
         "%2E%2E//api.partnercenter/T1/customers",
         "/customers/%2e%2e/%2e%2e/secrets",
     ] {
-        let next =
-            json!({ "uri": uri, "headers": [{ "key": "MS-ContinuationToken", "value": "t" }] });
-        let server = support::serve(page_with_next(next, None)).await;
-        let results: Vec<Result<CustomerUser, pc_api::Error>> = client(&server)
-            .get_customer_users(CUSTOMER)
-            .stream()
-            .collect()
-            .await;
-        let error = results
-            .last()
-            .and_then(|r| r.as_ref().err())
-            .unwrap_or_else(|| panic!("{uri} was followed"));
-        assert_eq!(error.kind(), ErrorKind::Paging, "{uri}");
-        assert_eq!(
-            server.received_requests().await.expect("recording").len(),
-            1,
-            "{uri}"
-        );
+        assert_next_link_refused(uri).await;
     }
 }
 
@@ -865,7 +814,7 @@ async fn a_consumer_slower_than_the_request_timeout_gets_every_page_once() {
     }
     assert_eq!(names(&users), expected_names(0..6));
     assert_eq!(
-        server.received_requests().await.expect("recording").len(),
+        support::request_count(&server).await,
         3,
         "one request per page"
     );

@@ -34,6 +34,15 @@ pub async fn serve(response: ResponseTemplate) -> MockServer {
     server
 }
 
+/// How many requests the server received.
+pub async fn request_count(server: &MockServer) -> usize {
+    server
+        .received_requests()
+        .await
+        .expect("request recording is on")
+        .len()
+}
+
 /// A JSON response with the given status and body bytes.
 pub fn json(status: u16, body: impl Into<Vec<u8>>) -> ResponseTemplate {
     ResponseTemplate::new(status).set_body_raw(body.into(), "application/json; charset=utf-8")
