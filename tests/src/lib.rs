@@ -12,7 +12,6 @@ use openapiv3::{
     AdditionalProperties, OpenAPI, ReferenceOr, Schema, SchemaKind, StatusCode, StringFormat, Type,
     VariantOrUnknownOrEmpty,
 };
-use std::path::Path;
 
 use serde_json::Value;
 
@@ -282,76 +281,6 @@ fn is_rfc3339(text: &str) -> bool {
                 && o[4..6].iter().all(u8::is_ascii_digit)
         }
     }
-}
-
-// Fixture crates: pc-api with the code generated from another spec.
-
-/// Writes into `dir` a copy of `crates/pc-api` (of the workspace at `root`)
-/// whose `generated/` comes from the spec `text`.
-pub fn fixture_crate(root: &Path, text: &str, dir: &Path) {
-    let files = xtask::codegen::generate("fixture.yaml", text).unwrap_or_else(|e| panic!("{e}"));
-    let _ = std::fs::remove_dir_all(dir);
-    std::fs::create_dir_all(dir.join("src/generated")).expect("mkdir");
-    copy_sources(&root.join("crates/pc-api/src"), &dir.join("src"));
-    for file in files {
-        std::fs::write(dir.join("src/generated").join(&file.name), file.contents).expect("write");
-    }
-    std::fs::copy(root.join("Cargo.lock"), dir.join("Cargo.lock")).expect("lock");
-    std::fs::write(dir.join("Cargo.toml"), standalone_manifest(root)).expect("manifest");
-}
-
-/// Copies the hand-written sources of pc-api, every folder but `generated/`,
-/// and without `helpers.rs`, the Partner Center shortcuts.
-fn copy_sources(from: &Path, to: &Path) {
-    std::fs::create_dir_all(to).expect("mkdir");
-    for entry in std::fs::read_dir(from).expect("pc-api src") {
-        let path = entry.expect("entry").path();
-        let name = path.file_name().expect("name");
-        if path.is_dir() {
-            if name != "generated" {
-                copy_sources(&path, &to.join(name));
-            }
-        } else if name == "helpers.rs" {
-            // Partner Center shortcuts, written against the real spec's operations.
-        } else if name == "lib.rs" {
-            let lib = std::fs::read_to_string(&path).expect("lib.rs");
-            std::fs::write(to.join(name), lib.replace("mod helpers;\n", "")).expect("write");
-        } else if path.extension().is_some_and(|e| e == "rs") {
-            std::fs::copy(&path, to.join(name)).expect("copy");
-        }
-    }
-}
-
-/// pc-api's manifest with the workspace-inherited values written out, as a
-/// workspace of its own.
-fn standalone_manifest(root: &Path) -> String {
-    let workspace = std::fs::read_to_string(root.join("Cargo.toml")).expect("workspace manifest");
-    let manifest =
-        std::fs::read_to_string(root.join("crates/pc-api/Cargo.toml")).expect("manifest");
-    let inherited = |key: &str| -> String {
-        workspace
-            .lines()
-            .find(|l| l.starts_with(&format!("{key} = ")))
-            .unwrap_or_else(|| panic!("{key} in [workspace.*]"))
-            .to_owned()
-    };
-    let mut out = String::new();
-    let mut in_lints = false;
-    for line in manifest.lines() {
-        if line.starts_with('[') {
-            in_lints = line == "[lints]";
-        }
-        if in_lints || line.starts_with("readme") {
-            continue;
-        }
-        match line.strip_suffix(".workspace = true") {
-            Some(key) => out.push_str(&inherited(key)),
-            None => out.push_str(line),
-        }
-        out.push('\n');
-    }
-    out.push_str("\n[workspace]\n");
-    out
 }
 
 #[cfg(test)]

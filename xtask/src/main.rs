@@ -1,9 +1,12 @@
 //! `cargo xtask`: maintainer tasks for the pc-api workspace.
 //!
 //! `cargo xtask codegen` regenerates `crates/pc-api/src/generated/` from
-//! `spec/partner-center.yaml`; `cargo xtask codegen --check` writes nothing and
-//! fails, with a diff, when the committed code is stale.
+//! `spec/partner-center.yaml` (and the fixture crate from
+//! `tests/fixtures/specs/`); `cargo xtask codegen --check` writes nothing and
+//! fails, with a diff, when the committed code is stale; `cargo xtask codegen
+//! --spec FILE --out DIR` writes a standalone crate for any spec.
 
+use std::path::PathBuf;
 use std::process::ExitCode;
 
 use xtask::codegen::{self, Mode};
@@ -14,14 +17,17 @@ fn main() -> ExitCode {
     match args.as_slice() {
         ["codegen"] => run(Mode::Write),
         ["codegen", "--check"] => run(Mode::Check),
+        ["codegen", rest @ ..] if rest.iter().any(|a| *a == "--spec" || *a == "--out") => {
+            match Standalone::parse(rest) {
+                Ok(standalone) => standalone.run(),
+                Err(message) => usage_error(&message),
+            }
+        }
         ["help" | "--help" | "-h"] | [] => {
             println!("{USAGE}");
             ExitCode::SUCCESS
         }
-        _ => {
-            eprintln!("error: unknown arguments {args:?}\n\n{USAGE}");
-            ExitCode::from(2)
-        }
+        _ => usage_error(&format!("unknown arguments {args:?}")),
     }
 }
 
@@ -29,7 +35,18 @@ const USAGE: &str = "usage: cargo xtask <task>
 
 tasks:
   codegen          regenerate crates/pc-api/src/generated/ from spec/partner-center.yaml
-  codegen --check  write nothing; fail with a diff if the generated code is stale";
+                   (and tests/output/ from tests/fixtures/specs/)
+  codegen --check  write nothing; fail with a diff if the generated code is stale
+  codegen --spec FILE --out DIR [--crate-name NAME]
+                   write a standalone crate for any OpenAPI 3.0 spec (YAML or JSON)
+                   into DIR: Cargo.toml (on the runtime crate, by path), src/lib.rs,
+                   src/generated/; `cargo build` in DIR builds it. NAME defaults to
+                   the file name of DIR.";
+
+fn usage_error(message: &str) -> ExitCode {
+    eprintln!("error: {message}\n\n{USAGE}");
+    ExitCode::from(2)
+}
 
 fn run(mode: Mode) -> ExitCode {
     let root = codegen::workspace_root();
@@ -45,6 +62,78 @@ fn run(mode: Mode) -> ExitCode {
         Err(error) => {
             eprintln!("{error}");
             ExitCode::FAILURE
+        }
+    }
+}
+
+/// `codegen --spec FILE --out DIR [--crate-name NAME]`.
+struct Standalone {
+    spec: PathBuf,
+    out: PathBuf,
+    crate_name: String,
+}
+
+impl Standalone {
+    fn parse(args: &[&str]) -> Result<Standalone, String> {
+        let mut spec = None;
+        let mut out = None;
+        let mut crate_name = None;
+        let mut args = args.iter();
+        while let Some(arg) = args.next() {
+            let mut value = |name: &str| {
+                args.next()
+                    .map(|v| (*v).to_owned())
+                    .ok_or_else(|| format!("`{name}` needs a value"))
+            };
+            match *arg {
+                "--spec" => spec = Some(PathBuf::from(value("--spec")?)),
+                "--out" => out = Some(PathBuf::from(value("--out")?)),
+                "--crate-name" => crate_name = Some(value("--crate-name")?),
+                other => return Err(format!("unknown argument `{other}`")),
+            }
+        }
+        let spec = spec.ok_or("`--spec FILE` is required")?;
+        let out = out.ok_or("`--out DIR` is required")?;
+        let crate_name = match crate_name {
+            Some(name) => name,
+            None => out
+                .file_name()
+                .map(|n| n.to_string_lossy().into_owned())
+                .ok_or("`--out` has no file name to name the crate after; give `--crate-name`")?,
+        };
+        Ok(Standalone {
+            spec,
+            out,
+            crate_name,
+        })
+    }
+
+    fn run(self) -> ExitCode {
+        let root = codegen::workspace_root();
+        let text = match std::fs::read_to_string(&self.spec) {
+            Ok(text) => text,
+            Err(error) => {
+                eprintln!("error: {}: {error}", self.spec.display());
+                return ExitCode::FAILURE;
+            }
+        };
+        let name = self.spec.to_string_lossy().replace('\\', "/");
+        match codegen::write_standalone(&root, &name, &text, &self.out, &self.crate_name) {
+            Ok(files) => {
+                for file in files {
+                    println!("codegen: wrote {}", self.out.join(file).display());
+                }
+                println!(
+                    "codegen: `cargo build` in {} builds the crate `{}`",
+                    self.out.display(),
+                    self.crate_name
+                );
+                ExitCode::SUCCESS
+            }
+            Err(error) => {
+                eprintln!("{error}");
+                ExitCode::FAILURE
+            }
         }
     }
 }

@@ -35,35 +35,21 @@
 //!
 //! [pc]: https://learn.microsoft.com/partner-center/developer/
 
-mod auth;
-mod client;
-mod error;
-mod helpers;
 #[rustfmt::skip]
 mod generated;
-mod retry;
-mod runtime;
-mod secret;
-mod timestamp;
+mod helpers;
 
-pub use progenitor_client::ResponseValue;
-
-pub use crate::auth::{BoxError, BoxFuture, StaticToken, TokenProvider};
-pub use crate::client::{
-    Client, ClientBuilder, DEFAULT_CONNECT_TIMEOUT, DEFAULT_LISTING_TIMEOUT, DEFAULT_LOCALE,
-    DEFAULT_MAX_PAGES, DEFAULT_MAX_RESPONSE_BYTES, DEFAULT_TIMEOUT,
+pub use pc_api_runtime::{
+    BoxError, BoxFuture, ClientCore, DEFAULT_CONNECT_TIMEOUT, DEFAULT_LISTING_TIMEOUT,
+    DEFAULT_LOCALE, DEFAULT_MAX_PAGES, DEFAULT_MAX_RESPONSE_BYTES, DEFAULT_TIMEOUT, ErrorKind,
+    NextLink, Page, Paged, ParseEnumError, ResponseValue, RetryPolicy, Secret, StaticToken,
+    Timestamp, TokenProvider, decode,
 };
-pub use crate::error::{Error, ErrorKind, ParseEnumError};
-pub use crate::generated::client::{ErrorBody, builder};
-pub use crate::generated::{API_VERSION, DEFAULT_BASE_URL, types};
-pub use crate::retry::RetryPolicy;
-pub use crate::runtime::decode;
-#[cfg(feature = "__fuzz")]
-#[doc(hidden)]
-pub use crate::runtime::paging::next_request_for_fuzzing;
-pub use crate::runtime::paging::{Items, NextLink, Page, Paged, Pages};
-pub use crate::secret::Secret;
-pub use crate::timestamp::Timestamp;
+
+pub use crate::generated::{
+    API_VERSION, Client, ClientBuilder, DEFAULT_BASE_URL, Error, ErrorBody, Items, Pages, builder,
+    types,
+};
 
 /// The README examples, compiled as doctests.
 #[cfg(doctest)]

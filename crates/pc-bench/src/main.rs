@@ -636,13 +636,16 @@ fn codegen_section(root: &Path) -> String {
     // and progenitor's generated code.
     let crates = root.join("target/bench/crates");
     let ours_dir = crates.join("pc-api-reduced");
-    pc_tests::fixture_crate(root, pc_bench::REDUCED_SPEC, &ours_dir);
-    let manifest = std::fs::read_to_string(ours_dir.join("Cargo.toml")).expect("manifest");
-    std::fs::write(
-        ours_dir.join("Cargo.toml"),
-        manifest.replacen("name = \"pc-api\"", "name = \"pc-api-reduced\"", 1),
+    let _ = std::fs::remove_dir_all(&ours_dir);
+    xtask::codegen::write_standalone(
+        root,
+        "reduced.json",
+        pc_bench::REDUCED_SPEC,
+        &ours_dir,
+        "pc-api-reduced",
     )
-    .expect("manifest");
+    .expect("the standalone crate of the reduced spec");
+    std::fs::copy(root.join("Cargo.lock"), ours_dir.join("Cargo.lock")).expect("lock");
     let prog_dir = crates.join("progenitor-client-reduced");
     std::fs::create_dir_all(prog_dir.join("src")).expect("mkdir");
     std::fs::write(

@@ -1,6 +1,6 @@
 //! The HTTP side of the fake: routing, validation, pages, errors and faults.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, VecDeque};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 
@@ -20,6 +20,9 @@ use crate::{Faults, RecordedRequest};
 const MAX_BODY: usize = 1024 * 1024;
 /// How many requests the fake remembers (see `FakePartnerCenter::requests`).
 const MAX_RECORDED: usize = 100_000;
+/// How many answers to creates, updates and deletes the fake keeps for
+/// repeated `MS-RequestId`s (the fake's choice: the service documents no window).
+const MAX_REPLIES: usize = 10_000;
 
 pub(crate) struct Options {
     pub(crate) max_page_size: u16,
@@ -35,6 +38,34 @@ pub(crate) struct Shared {
     requests: Arc<Mutex<Vec<RecordedRequest>>>,
     counter: AtomicU64,
     token_uses: Mutex<HashMap<String, u64>>,
+    replies: Mutex<Replies>,
+}
+
+/// The answers to requests that change state, by `MS-RequestId`, method and
+/// path: a repeated request gets the original answer and changes nothing
+/// again, the idempotency the header is documented for ("Used for
+/// idempotency of requests").
+#[derive(Default)]
+struct Replies {
+    answers: HashMap<(String, String, String), (StatusCode, Vec<u8>)>,
+    order: VecDeque<(String, String, String)>,
+}
+
+impl Replies {
+    fn get(&self, key: &(String, String, String)) -> Option<(StatusCode, Vec<u8>)> {
+        self.answers.get(key).cloned()
+    }
+
+    fn insert(&mut self, key: (String, String, String), answer: (StatusCode, Vec<u8>)) {
+        if self.answers.insert(key.clone(), answer).is_none() {
+            self.order.push_back(key);
+        }
+        while self.order.len() > MAX_REPLIES {
+            if let Some(oldest) = self.order.pop_front() {
+                self.answers.remove(&oldest);
+            }
+        }
+    }
 }
 
 impl Shared {
@@ -54,6 +85,7 @@ impl Shared {
             counter: AtomicU64::new(0),
             created: AtomicU64::new(0),
             token_uses: Mutex::new(HashMap::new()),
+            replies: Mutex::new(Replies::default()),
         })
     }
 }
@@ -189,9 +221,27 @@ fn respond(
             return (status, body, false, None);
         }
     }
+    // A create, update or delete repeated with the same `MS-RequestId` (a
+    // client's retry after a lost answer) gets the original answer.
+    let reply_key = (request.method != "GET")
+        .then(|| request.header("ms-requestid"))
+        .flatten()
+        .filter(|id| !id.is_empty())
+        .map(|id| (id.to_owned(), request.method.clone(), request.path.clone()));
+    if let Some(key) = &reply_key
+        && let Some((status, body)) = shared.replies.lock().ok().and_then(|r| r.get(key))
+    {
+        return (status, body, false, None);
+    }
     let segments: Vec<String> = request.path.split('/').map(percent_decode).collect();
     let segments: Vec<&str> = segments.iter().map(String::as_str).collect();
     let ((status, body), allow) = route(shared, request, &segments);
+    if let Some(key) = reply_key
+        && !status.is_server_error()
+        && let Ok(mut replies) = shared.replies.lock()
+    {
+        replies.insert(key, (status, body.clone()));
+    }
     let cut = status == StatusCode::OK
         && faults
             .close_mid_body_every

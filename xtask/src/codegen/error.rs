@@ -19,6 +19,8 @@ pub enum Error {
     },
     /// The spec is invalid or uses something the generator does not support.
     Spec(SpecErrors),
+    /// The command line asks for something impossible.
+    Usage(String),
 }
 
 impl fmt::Display for Error {
@@ -26,6 +28,7 @@ impl fmt::Display for Error {
         match self {
             Error::Io { path, source } => write!(f, "error: {}: {source}", path.display()),
             Error::Spec(errors) => write!(f, "{errors}"),
+            Error::Usage(message) => write!(f, "error: {message}"),
         }
     }
 }
@@ -35,6 +38,7 @@ impl std::error::Error for Error {
         match self {
             Error::Io { source, .. } => Some(source),
             Error::Spec(errors) => Some(errors),
+            Error::Usage(_) => None,
         }
     }
 }
@@ -60,6 +64,16 @@ impl SpecError {
             line: None,
             pointer: pointer.to_owned(),
             message: message.into(),
+        }
+    }
+
+    /// An error of the generator's surroundings, such as unreadable runtime sources.
+    pub(crate) fn internal_message(what: &str, message: String) -> Self {
+        SpecError {
+            file: what.to_owned(),
+            line: None,
+            pointer: "#".to_owned(),
+            message: format!("internal error: {message}"),
         }
     }
 

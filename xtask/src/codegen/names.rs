@@ -98,16 +98,14 @@ pub(crate) fn type_ident(name: &str) -> proc_macro2::Ident {
     proc_macro2::Ident::new(name, proc_macro2::Span::call_site())
 }
 
-/// Names of the items every generated module refers to; a model may not take them.
+/// Names `types.rs` refers to plainly (the prelude's, and its imports); a
+/// model may not take them.
 pub(crate) const RESERVED_TYPE_NAMES: &[&str] = &[
     "Self",
-    "Client",
-    "Error",
-    "ErrorBody",
-    "Result",
     "Option",
     "Some",
     "None",
+    "Result",
     "Ok",
     "Err",
     "String",
@@ -115,7 +113,9 @@ pub(crate) const RESERVED_TYPE_NAMES: &[&str] = &[
     "Box",
     "Secret",
     "Timestamp",
-    "ResponseValue",
+    "Serialize",
+    "Deserialize",
+    "BTreeMap",
 ];
 
 /// Spec text made safe for a doc comment: control and bidirectional

@@ -3,11 +3,64 @@
 //!
 //! Never edit these files: change the spec or the generator and run `cargo xtask codegen`.
 #![forbid(unsafe_code)]
+use pc_api_runtime::ClientCore;
+use pc_api_runtime::__codegen::ApiClient;
 #[rustfmt::skip]
-pub(crate) mod client;
+pub mod builder;
+#[rustfmt::skip]
+mod client;
+#[rustfmt::skip]
+mod errors;
+#[rustfmt::skip]
+mod paging;
 #[rustfmt::skip]
 pub mod types;
+pub use self::errors::ErrorBody;
 /// The default base URL: the first server of the spec, `https://api.partnercenter.microsoft.com`.
 pub const DEFAULT_BASE_URL: &str = "https://api.partnercenter.microsoft.com";
 /// The version of the API description (`info.version` of the spec).
 pub const API_VERSION: &str = "v1";
+/// A client of Microsoft Partner Center REST API (customer users): one method per operation, each returning a request builder.
+///
+/// Cheap to clone: clones share one connection pool. It dereferences to the runtime's [`ClientCore`] for its settings (`base_url()`, `timeout()`, ...).
+///
+/// ```no_run
+/// # async fn example() -> Result<(), pc_api::Error> {
+/// let client = pc_api::Client::builder()
+///     .bearer_token("<access token>")
+///     .build()?;
+/// # Ok(())
+/// # }
+/// ```
+#[derive(Clone, Debug)]
+pub struct Client {
+    core: ClientCore,
+}
+impl Client {
+    /// Starts configuring a client (see [`ClientBuilder`]).
+    pub fn builder() -> ClientBuilder {
+        ClientBuilder::new()
+    }
+}
+impl std::ops::Deref for Client {
+    type Target = ClientCore;
+    fn deref(&self) -> &ClientCore {
+        &self.core
+    }
+}
+impl ApiClient for Client {
+    type ErrorBody = ErrorBody;
+    const DEFAULT_BASE_URL: Option<&'static str> = Some(DEFAULT_BASE_URL);
+    fn from_core(core: ClientCore) -> Self {
+        Client { core }
+    }
+}
+/// Configures a [`Client`]: base URL, credentials, timeouts, retries and limits.
+pub type ClientBuilder = pc_api_runtime::ClientBuilder<Client>;
+/// The error of every operation: the status, the decoded [`ErrorBody`],
+/// the request ids, and never a secret.
+pub type Error = pc_api_runtime::Error<ErrorBody>;
+/// The pages of a listing (see [`pc_api_runtime::Pages`]).
+pub type Pages<T> = pc_api_runtime::Pages<T, ErrorBody>;
+/// The items of a listing, each exactly once and in order (see [`pc_api_runtime::Items`]).
+pub type Items<I> = pc_api_runtime::Items<I, ErrorBody>;

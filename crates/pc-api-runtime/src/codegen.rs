@@ -1,0 +1,302 @@
+//! What generated code calls, and nothing else does: building requests,
+//! sending them, decoding error bodies, starting listings, the serde helpers
+//! of generated models and the impls of their enums. Not a public API: it
+//! changes with the generator, which is released with this crate.
+
+use progenitor_client::ResponseValue;
+use serde::de::DeserializeOwned;
+
+pub use reqwest::{Method, Url};
+pub use serde;
+
+pub use crate::client::ApiClient;
+use crate::client::ClientCore;
+use crate::error::{ApiErrorBody, Error, NoBody};
+pub use crate::paging::{NextRequest, PagingRules, resolve_next};
+use crate::pipeline;
+pub use crate::pipeline::body::{decode_error_body, error_body_text};
+pub use crate::pipeline::request::{Request, to_json};
+
+/// The error of building a request from its arguments (nothing was sent).
+pub type RequestError = Error<NoBody>;
+
+/// Sends `request` and decodes a 2xx JSON body as `T`; a non-2xx status is
+/// an error whose body `decode_error` decodes.
+pub async fn send_json<T: DeserializeOwned, B: ApiErrorBody>(
+    core: &ClientCore,
+    request: Result<Request, Error>,
+    decode_error: fn(u16, &[u8]) -> B,
+) -> Result<ResponseValue<T>, Error<B>> {
+    let decode = move |status: u16, body: &[u8]| -> Box<dyn ApiErrorBody> {
+        Box::new(decode_error(status, body))
+    };
+    let request = request.map_err(Error::retype::<B>)?;
+    let operation_id = request.operation_id;
+    let response = pipeline::send(core, request, &decode)
+        .await
+        .map_err(Error::retype::<B>)?;
+    match crate::pipeline::body::decode::<T>(&response.body) {
+        Ok(value) => Ok(ResponseValue::new(value, response.status, response.headers)),
+        Err(error) => Err(error
+            .with_operation(operation_id)
+            .with_ids(&response.request_id, &response.correlation_id)
+            .with_response(response.status, response.headers)
+            .retype()),
+    }
+}
+
+/// Sends `request` and ignores a 2xx body: for operations whose success
+/// responses declare none.
+pub async fn send_empty<B: ApiErrorBody>(
+    core: &ClientCore,
+    request: Result<Request, Error>,
+    decode_error: fn(u16, &[u8]) -> B,
+) -> Result<ResponseValue<()>, Error<B>> {
+    let decode = move |status: u16, body: &[u8]| -> Box<dyn ApiErrorBody> {
+        Box::new(decode_error(status, body))
+    };
+    let request = request.map_err(Error::retype::<B>)?;
+    let response = pipeline::send(core, request, &decode)
+        .await
+        .map_err(Error::retype::<B>)?;
+    Ok(ResponseValue::new((), response.status, response.headers))
+}
+
+/// Serde helpers the generated models name in `#[serde(...)]` attributes.
+pub mod de {
+    use std::fmt;
+    use std::marker::PhantomData;
+
+    use serde::de::{Deserialize, Deserializer, Error, Visitor};
+
+    /// `null` becomes the default value (an empty `Vec` or map).
+    pub fn null_as_default<'de, D, T>(deserializer: D) -> Result<T, D::Error>
+    where
+        D: Deserializer<'de>,
+        T: Default + Deserialize<'de>,
+    {
+        Ok(Option::<T>::deserialize(deserializer)?.unwrap_or_default())
+    }
+
+    /// An open enum: a known value, or the string kept as unknown.
+    pub fn open_enum<'de, D, T>(
+        deserializer: D,
+        known: fn(&str) -> Option<T>,
+        unknown: fn(String) -> T,
+    ) -> Result<T, D::Error>
+    where
+        D: Deserializer<'de>,
+    {
+        deserializer.deserialize_str(OpenEnum {
+            known,
+            unknown,
+            marker: PhantomData,
+        })
+    }
+
+    struct OpenEnum<T> {
+        known: fn(&str) -> Option<T>,
+        unknown: fn(String) -> T,
+        marker: PhantomData<T>,
+    }
+
+    impl<T> Visitor<'_> for OpenEnum<T> {
+        type Value = T;
+
+        fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+            f.write_str("a string")
+        }
+
+        fn visit_str<E: Error>(self, value: &str) -> Result<T, E> {
+            Ok((self.known)(value).unwrap_or_else(|| (self.unknown)(value.to_owned())))
+        }
+
+        fn visit_string<E: Error>(self, value: String) -> Result<T, E> {
+            match (self.known)(&value) {
+                Some(known) => Ok(known),
+                None => Ok((self.unknown)(value)),
+            }
+        }
+    }
+
+    /// A closed enum: only the listed values.
+    pub fn closed_enum<'de, D, T>(
+        deserializer: D,
+        known: fn(&str) -> Option<T>,
+        name: &'static str,
+        values: &'static [&'static str],
+    ) -> Result<T, D::Error>
+    where
+        D: Deserializer<'de>,
+    {
+        deserializer.deserialize_str(ClosedEnum {
+            known,
+            name,
+            values,
+        })
+    }
+
+    struct ClosedEnum<T> {
+        known: fn(&str) -> Option<T>,
+        name: &'static str,
+        values: &'static [&'static str],
+    }
+
+    impl<T> Visitor<'_> for ClosedEnum<T> {
+        type Value = T;
+
+        fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+            write!(f, "a {} (one of {})", self.name, self.values.join(", "))
+        }
+
+        fn visit_str<E: Error>(self, value: &str) -> Result<T, E> {
+            (self.known)(value).ok_or_else(|| E::unknown_variant(value, self.values))
+        }
+    }
+}
+
+/// The impls of a generated open string enum: `VALUES`, `as_str`,
+/// `is_unknown`, `From<&str>`, `From<String>`, `FromStr` (infallible),
+/// `Display`, and serde as the wire string, an unknown value kept in the
+/// `unknown` variant.
+#[macro_export]
+#[doc(hidden)]
+macro_rules! open_enum {
+    ($name:ident { $($variant:ident = $wire:literal),* $(,)? } unknown $unknown:ident) => {
+        impl $name {
+            /// Every value the spec lists, as sent on the wire.
+            pub const VALUES: &'static [&'static str] = &[$($wire),*];
+
+            fn from_known(value: &str) -> ::std::option::Option<Self> {
+                match value {
+                    $($wire => ::std::option::Option::Some(Self::$variant),)*
+                    _ => ::std::option::Option::None,
+                }
+            }
+
+            /// The value as sent on the wire.
+            pub fn as_str(&self) -> &str {
+                match self {
+                    $(Self::$variant => $wire,)*
+                    Self::$unknown(value) => value.as_str(),
+                }
+            }
+
+            /// Whether this is a value the spec does not list.
+            pub fn is_unknown(&self) -> bool {
+                ::std::matches!(self, Self::$unknown(_))
+            }
+        }
+
+        impl ::std::convert::From<&str> for $name {
+            fn from(value: &str) -> Self {
+                Self::from_known(value).unwrap_or_else(|| Self::$unknown(value.to_owned()))
+            }
+        }
+
+        impl ::std::convert::From<::std::string::String> for $name {
+            fn from(value: ::std::string::String) -> Self {
+                Self::from_known(&value).unwrap_or(Self::$unknown(value))
+            }
+        }
+
+        impl ::std::str::FromStr for $name {
+            type Err = ::std::convert::Infallible;
+
+            fn from_str(value: &str) -> ::std::result::Result<Self, Self::Err> {
+                ::std::result::Result::Ok(Self::from(value))
+            }
+        }
+
+        impl ::std::fmt::Display for $name {
+            fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+                f.write_str(self.as_str())
+            }
+        }
+
+        impl $crate::__codegen::serde::Serialize for $name {
+            fn serialize<S: $crate::__codegen::serde::Serializer>(
+                &self,
+                serializer: S,
+            ) -> ::std::result::Result<S::Ok, S::Error> {
+                serializer.serialize_str(self.as_str())
+            }
+        }
+
+        impl<'de> $crate::__codegen::serde::Deserialize<'de> for $name {
+            fn deserialize<D: $crate::__codegen::serde::Deserializer<'de>>(
+                deserializer: D,
+            ) -> ::std::result::Result<Self, D::Error> {
+                $crate::__codegen::de::open_enum(deserializer, Self::from_known, Self::$unknown)
+            }
+        }
+    };
+}
+
+/// The impls of a generated closed string enum (`x-enum-closed: true`):
+/// `VALUES`, `as_str`, `FromStr` (refusing other values), `Display`, and
+/// serde as the wire string.
+#[macro_export]
+#[doc(hidden)]
+macro_rules! closed_enum {
+    ($name:ident { $($variant:ident = $wire:literal),* $(,)? }) => {
+        impl $name {
+            /// Every value the spec lists, as sent on the wire.
+            pub const VALUES: &'static [&'static str] = &[$($wire),*];
+
+            fn from_known(value: &str) -> ::std::option::Option<Self> {
+                match value {
+                    $($wire => ::std::option::Option::Some(Self::$variant),)*
+                    _ => ::std::option::Option::None,
+                }
+            }
+
+            /// The value as sent on the wire.
+            pub fn as_str(&self) -> &'static str {
+                match self {
+                    $(Self::$variant => $wire,)*
+                }
+            }
+        }
+
+        impl ::std::str::FromStr for $name {
+            type Err = $crate::ParseEnumError;
+
+            fn from_str(value: &str) -> ::std::result::Result<Self, Self::Err> {
+                Self::from_known(value).ok_or_else(|| {
+                    $crate::ParseEnumError::new(::std::stringify!($name), value, Self::VALUES)
+                })
+            }
+        }
+
+        impl ::std::fmt::Display for $name {
+            fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+                f.write_str(self.as_str())
+            }
+        }
+
+        impl $crate::__codegen::serde::Serialize for $name {
+            fn serialize<S: $crate::__codegen::serde::Serializer>(
+                &self,
+                serializer: S,
+            ) -> ::std::result::Result<S::Ok, S::Error> {
+                serializer.serialize_str(self.as_str())
+            }
+        }
+
+        impl<'de> $crate::__codegen::serde::Deserialize<'de> for $name {
+            fn deserialize<D: $crate::__codegen::serde::Deserializer<'de>>(
+                deserializer: D,
+            ) -> ::std::result::Result<Self, D::Error> {
+                $crate::__codegen::de::closed_enum(
+                    deserializer,
+                    Self::from_known,
+                    ::std::stringify!($name),
+                    Self::VALUES,
+                )
+            }
+        }
+    };
+}
+
+pub use crate::{closed_enum, open_enum};

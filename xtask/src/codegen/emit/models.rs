@@ -1,0 +1,322 @@
+//! `types.rs`: one Rust type per model of the IR, as a list of shapes. The
+//! impls of string enums are one line each, a runtime macro
+//! (`open_enum!`/`closed_enum!`), right after the enum.
+//!
+//! Response types are forgiving: every field the spec does not require is an
+//! `Option` (absent and `null` both give `None`), arrays and maps default to
+//! empty, unknown fields are ignored and open enums keep unknown values.
+
+use std::collections::BTreeSet;
+
+use proc_macro2::TokenStream;
+use quote::quote;
+
+use super::{Scope, doc_attr, inner_doc_attr, names_used, optional_doc, type_tokens, use_header};
+use crate::codegen::ir::{Api, Field, Model, ModelKind, TypeRef, Variant};
+use crate::codegen::names::{field_ident, type_ident};
+
+/// The tokens of `types.rs`.
+pub(crate) fn emit(api: &Api) -> TokenStream {
+    let module_doc = inner_doc_attr(&format!(
+        "The models of {}: every schema of `components.schemas` and every inline object, enum and `oneOf`.",
+        api.title
+    ));
+    let mut used = BTreeSet::new();
+    let mut undocumented = false;
+    let mut uses_de = false;
+    for model in &api.models {
+        undocumented |= model.doc.is_none();
+        match &model.kind {
+            ModelKind::Struct { fields } => {
+                for field in fields {
+                    names_used(&field.ty, &mut used);
+                    undocumented |= field.doc.is_none();
+                    uses_de |= is_collection(&field.ty);
+                }
+            }
+            ModelKind::OneOf { variants } => {
+                for (_, ty) in variants {
+                    names_used(ty, &mut used);
+                }
+            }
+            ModelKind::Alias(ty) => names_used(ty, &mut used),
+            ModelKind::Enum { .. } => {}
+        }
+    }
+    used.remove("types");
+    let header = use_header(&used);
+    let de = uses_de.then(|| {
+        quote!(
+            use pc_api_runtime::__codegen::de;
+        )
+    });
+    let allow = undocumented.then(|| {
+        quote! {
+            // The spec leaves some of these undocumented.
+            #![allow(missing_docs)]
+        }
+    });
+    let items = api.models.iter().map(|model| emit_model(api, model));
+    quote! {
+        #module_doc
+        #allow
+        use serde::{Deserialize, Serialize};
+        #header
+        #de
+
+        #(#items)*
+    }
+}
+
+fn emit_model(api: &Api, model: &Model) -> TokenStream {
+    let doc = optional_doc(model.doc.as_deref());
+    let name = type_ident(&model.name);
+    match &model.kind {
+        ModelKind::Struct { fields } => emit_struct(api, model, fields, &doc),
+        ModelKind::Enum { variants, unknown } => {
+            emit_enum(&model.name, variants, unknown.as_deref(), &doc)
+        }
+        ModelKind::OneOf { variants } => {
+            let arms = variants.iter().map(|(variant, ty)| {
+                let v = type_ident(variant);
+                let t = type_tokens(ty, Scope::Types);
+                let vdoc = format!(" The value as {}.", variant.to_lowercase());
+                quote!(#[doc = #vdoc] #v(#t),)
+            });
+            let displays = variants.iter().map(|(variant, ty)| {
+                let v = type_ident(variant);
+                if *ty == TypeRef::Secret {
+                    quote!(Self::#v(_) => f.write_str("[redacted]"),)
+                } else {
+                    quote!(Self::#v(value) => value.fmt(f),)
+                }
+            });
+            quote! {
+                #doc
+                #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+                #[serde(untagged)]
+                pub enum #name {
+                    #(#arms)*
+                }
+
+                impl std::fmt::Display for #name {
+                    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                        match self {
+                            #(#displays)*
+                        }
+                    }
+                }
+            }
+        }
+        ModelKind::Alias(ty) => {
+            let ty = type_tokens(ty, Scope::Types);
+            quote! {
+                #doc
+                pub type #name = #ty;
+            }
+        }
+    }
+}
+
+fn is_collection(ty: &TypeRef) -> bool {
+    matches!(ty, TypeRef::Array(_) | TypeRef::Map(_))
+}
+
+/// The name serde's `rename_all = "camelCase"` gives a Rust field
+/// (serde_derive's `RenameRule::CamelCase`, raw identifiers unraw'd).
+fn serde_camel(field: &str) -> String {
+    let mut pascal = String::new();
+    let mut capitalize = true;
+    for ch in field.chars() {
+        if ch == '_' {
+            capitalize = true;
+        } else if capitalize {
+            pascal.push(ch.to_ascii_uppercase());
+            capitalize = false;
+        } else {
+            pascal.push(ch);
+        }
+    }
+    match pascal.get(..1) {
+        Some(first) => first.to_ascii_lowercase() + &pascal[1..],
+        None => pascal,
+    }
+}
+
+/// The name serde reads and writes for a Rust field without attributes.
+fn serde_plain(field: &str) -> String {
+    field_ident(field)
+        .to_string()
+        .trim_start_matches("r#")
+        .to_owned()
+}
+
+fn emit_struct(api: &Api, model: &Model, fields: &[Field], doc: &TokenStream) -> TokenStream {
+    let name = type_ident(&model.name);
+    let derive_default =
+        has_default(api, &model.name, &mut BTreeSet::new()).then(|| quote!(Default,));
+    // `rename_all = "camelCase"` when it names some field right that the
+    // plain name does not; `rename` on the fields it still names wrong.
+    let camel = fields.iter().any(|f| {
+        let plain = serde_plain(&f.name);
+        plain != f.wire && serde_camel(&plain) == f.wire
+    });
+    let container = camel.then(|| quote!(#[serde(rename_all = "camelCase")]));
+    let fields = fields.iter().map(|field| {
+        let ident = field_ident(&field.name);
+        let wire = &field.wire;
+        let plain = serde_plain(&field.name);
+        let serde_name = if camel { serde_camel(&plain) } else { plain };
+        let mut attrs: Vec<TokenStream> = Vec::new();
+        if serde_name != *wire {
+            attrs.push(quote!(rename = #wire));
+        }
+        let fdoc = optional_doc(field.doc.as_deref());
+        let mut ty = type_tokens(&field.ty, Scope::Types);
+        if let TypeRef::Named(target) = &field.ty
+            && reaches(api, target, &model.name, &mut BTreeSet::new())
+        {
+            ty = quote!(Box<#ty>);
+        }
+        let ty = if is_collection(&field.ty) {
+            if !field.required {
+                attrs.push(quote!(default));
+            }
+            attrs.push(quote!(deserialize_with = "de::null_as_default"));
+            if !field.required {
+                let skip = if matches!(field.ty, TypeRef::Array(_)) {
+                    "Vec::is_empty"
+                } else {
+                    "BTreeMap::is_empty"
+                };
+                attrs.push(quote!(skip_serializing_if = #skip));
+            }
+            ty
+        } else if field.required && !field.nullable {
+            ty
+        } else if field.required {
+            quote!(Option<#ty>)
+        } else {
+            attrs.push(quote!(skip_serializing_if = "Option::is_none"));
+            quote!(Option<#ty>)
+        };
+        let serde = (!attrs.is_empty()).then(|| quote!(#[serde(#(#attrs),*)]));
+        quote! {
+            #fdoc
+            #serde
+            pub #ident: #ty,
+        }
+    });
+    quote! {
+        #doc
+        #[derive(Clone, Debug, #derive_default PartialEq, Serialize, Deserialize)]
+        #container
+        pub struct #name {
+            #(#fields)*
+        }
+    }
+}
+
+fn find<'a>(api: &'a Api, name: &str) -> Option<&'a Model> {
+    api.models.iter().find(|m| m.name == name)
+}
+
+/// Whether the struct `from` holds `target` directly (not behind a `Vec` or
+/// map), so that a field of type `from` inside `target` needs a `Box`.
+fn reaches(api: &Api, from: &str, target: &str, seen: &mut BTreeSet<String>) -> bool {
+    if from == target {
+        return true;
+    }
+    if !seen.insert(from.to_owned()) {
+        return false;
+    }
+    let Some(Model {
+        kind: ModelKind::Struct { fields },
+        ..
+    }) = find(api, from)
+    else {
+        return matches!(find(api, from), Some(Model { kind: ModelKind::Alias(TypeRef::Named(n)), .. }) if reaches(api, n, target, seen));
+    };
+    fields
+        .iter()
+        .any(|f| matches!(&f.ty, TypeRef::Named(n) if reaches(api, n, target, seen)))
+}
+
+/// Whether `Default` can be derived: every field is optional, a collection,
+/// or of a type that has a default.
+fn has_default(api: &Api, name: &str, seen: &mut BTreeSet<String>) -> bool {
+    if !seen.insert(name.to_owned()) {
+        return true;
+    }
+    match find(api, name).map(|m| &m.kind) {
+        Some(ModelKind::Struct { fields }) => fields.iter().all(|f| {
+            !f.required
+                || f.nullable
+                || match &f.ty {
+                    TypeRef::Named(n) => has_default(api, n, seen),
+                    _ => true,
+                }
+        }),
+        Some(ModelKind::Alias(TypeRef::Named(n))) => has_default(api, &n.clone(), seen),
+        Some(ModelKind::Alias(_)) => true,
+        _ => false,
+    }
+}
+
+fn emit_enum(
+    name: &str,
+    variants: &[Variant],
+    unknown: Option<&str>,
+    doc: &TokenStream,
+) -> TokenStream {
+    let ident = type_ident(name);
+    let decl = variants.iter().map(|v| {
+        let vi = type_ident(&v.name);
+        let vdoc = format!(" `{}`", v.wire);
+        quote!(#[doc = #vdoc] #vi,)
+    });
+    let pairs = variants.iter().map(|v| {
+        let vi = type_ident(&v.name);
+        let wire = &v.wire;
+        quote!(#vi = #wire)
+    });
+    match unknown {
+        Some(unknown) => {
+            let unknown = type_ident(unknown);
+            let unknown_doc =
+                doc_attr("A value this version of the client does not know, kept as sent.");
+            quote! {
+                #doc
+                #[derive(Clone, Debug, PartialEq, Eq, Hash)]
+                pub enum #ident {
+                    #(#decl)*
+                    #unknown_doc
+                    #unknown(String),
+                }
+                pc_api_runtime::open_enum!(#ident { #(#pairs),* } unknown #unknown);
+            }
+        }
+        None => quote! {
+            #doc
+            #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+            pub enum #ident {
+                #(#decl)*
+            }
+            pc_api_runtime::closed_enum!(#ident { #(#pairs),* });
+        },
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn serde_camel_case_matches_serde_derive() {
+        assert_eq!(serde_camel("user_principal_name"), "userPrincipalName");
+        assert_eq!(serde_camel("id"), "id");
+        assert_eq!(serde_camel("int32_value"), "int32Value");
+        assert_eq!(serde_camel("self_"), "self");
+        assert_eq!(serde_plain("type"), "type");
+    }
+}
