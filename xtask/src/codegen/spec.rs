@@ -11,6 +11,8 @@ use super::error::{SpecError, SpecErrors};
 pub(crate) struct Document {
     pub(crate) name: String,
     text: String,
+    /// The document as plain YAML values, for what `openapiv3` drops.
+    raw: Value,
     pub(crate) api: OpenAPI,
 }
 
@@ -34,6 +36,7 @@ pub(crate) fn load(name: &str, text: &str) -> Result<Document, SpecErrors> {
     let skeleton = Document {
         name: name.to_owned(),
         text: text.to_owned(),
+        raw: Value::Null,
         api: OpenAPI::default(),
     };
     match raw.get("openapi") {
@@ -76,7 +79,31 @@ pub(crate) fn load(name: &str, text: &str) -> Result<Document, SpecErrors> {
             format!("not a valid OpenAPI 3.0 document: {e}"),
         )
     })?;
-    Ok(Document { api, ..skeleton })
+    Ok(Document {
+        api,
+        raw,
+        ..skeleton
+    })
+}
+
+impl Document {
+    /// The `description` beside the `$ref` at `pointer` (OpenAPI 3.0 ignores
+    /// siblings of `$ref`, and `openapiv3` drops them; 3.1 and most tools
+    /// read this one, which says what a property is where the referenced
+    /// schema says what its type is).
+    pub(crate) fn sibling_description(&self, pointer: &str) -> Option<&str> {
+        let mut node = &self.raw;
+        for segment in pointer.strip_prefix("#/")?.split('/') {
+            let key = segment.replace("~1", "/").replace("~0", "~");
+            node = match node {
+                Value::Mapping(map) => map.get(key.as_str())?,
+                Value::Sequence(items) => items.get(key.parse::<usize>().ok()?)?,
+                _ => return None,
+            };
+        }
+        node.get("$ref")?;
+        node.get("description")?.as_str()
+    }
 }
 
 /// The keywords of an OpenAPI 3.0 Schema Object. Anything else (but `x-`

@@ -91,7 +91,11 @@ impl Lowering<'_> {
                     let hint = format!("{name}{}", names::pascal(wire).unwrap_or_default());
                     let (ty, nullable, doc) = match prop {
                         ReferenceOr::Reference { reference } => {
-                            (self.named_ref(reference, &prop_at)?, false, None)
+                            let doc = self
+                                .document
+                                .sibling_description(&prop_at)
+                                .map(names::sanitize_doc);
+                            (self.named_ref(reference, &prop_at)?, false, doc)
                         }
                         ReferenceOr::Item(schema) => {
                             let ty = self.lower_type(schema, &prop_at, &hint)?;
