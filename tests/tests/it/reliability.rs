@@ -1108,3 +1108,74 @@ async fn causes_are_not_repeated_in_display() {
         "the source {source:?} is repeated in the Display: {display:?}"
     );
 }
+
+// ---------------------------------------------------------------------------
+// 2 (client side). A service that does not dedupe a repeated MS-RequestId.
+
+/// A raw server that closes the connection on its first request (as if the
+/// answer were lost after the service acted) and answers every later one
+/// with `status` and an ApiFault.
+async fn first_answer_lost_then(status: u16) -> SocketAddr {
+    let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
+    let addr = listener.local_addr().expect("addr");
+    let seen = Arc::new(AtomicUsize::new(0));
+    tokio::spawn(async move {
+        while let Ok((mut socket, _)) = listener.accept().await {
+            let seen = seen.clone();
+            tokio::spawn(async move {
+                let mut buffer = Vec::new();
+                while read_request(&mut socket, &mut buffer).await.is_some() {
+                    if seen.fetch_add(1, Ordering::SeqCst) == 0 {
+                        return;
+                    }
+                    let body = r#"{"code":60026,"description":"already exists"}"#;
+                    let response = format!(
+                        "HTTP/1.1 {status} X\r\ncontent-type: application/json\r\ncontent-length: {}\r\n\r\n{body}",
+                        body.len()
+                    );
+                    if socket.write_all(response.as_bytes()).await.is_err() {
+                        return;
+                    }
+                }
+            });
+        }
+    });
+    addr
+}
+
+/// A create whose answer was lost, retried and refused by a service that
+/// does not honour the `MS-RequestId`: the error says the earlier attempt
+/// may have succeeded. A GET in the same situation says nothing of the kind.
+#[tokio::test]
+async fn an_error_after_a_retried_create_says_it_may_have_succeeded() {
+    let addr = first_answer_lost_then(409).await;
+    let client = support::builder(format!("http://{addr}"))
+        .retry_policy(fast_retries())
+        .build()
+        .expect("client");
+    let error = client
+        .create_customer_user(CUSTOMER, new_user())
+        .send()
+        .await
+        .expect_err("409 on the retry");
+    assert_eq!(error.status().map(|s| s.as_u16()), Some(409), "{error}");
+    assert!(error.may_have_succeeded_earlier(), "{error}");
+    assert!(
+        error
+            .to_string()
+            .contains("an earlier attempt may have succeeded"),
+        "{error}"
+    );
+
+    let addr = first_answer_lost_then(404).await;
+    let client = support::builder(format!("http://{addr}"))
+        .retry_policy(fast_retries())
+        .build()
+        .expect("client");
+    let error = client
+        .get_customer_user(CUSTOMER, "u1")
+        .send()
+        .await
+        .expect_err("404 on the retry");
+    assert!(!error.may_have_succeeded_earlier(), "{error}");
+}
