@@ -32,6 +32,45 @@ pub const DEFAULT_MAX_PAGES: u64 = 100_000;
 /// (200,000 users take minutes; the limit catches a listing that hangs on).
 pub const DEFAULT_LISTING_TIMEOUT: Duration = Duration::from_secs(6 * 60 * 60);
 
+/// A Partner Center cloud: where its API is, and where its users sign in
+/// (learn.microsoft.com/partner-center/developer/partner-center-rest-urls;
+/// the PowerShell module's `EnvironmentConstants`).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum Cloud {
+    /// The global cloud.
+    #[default]
+    Global,
+    /// The US Government cloud: the global API, its own sign-in authority.
+    UsGovernment,
+    /// Partner Center operated by 21Vianet. Licenses and password profiles
+    /// are not supported there.
+    China,
+}
+
+impl Cloud {
+    /// The base URL of the Partner Center API, which is also the resource
+    /// (audience) its access tokens are issued for.
+    pub const fn api_endpoint(self) -> &'static str {
+        match self {
+            Cloud::Global | Cloud::UsGovernment => "https://api.partnercenter.microsoft.com",
+            Cloud::China => "https://partner.partnercenterapi.microsoftonline.cn",
+        }
+    }
+
+    /// The Microsoft Entra ID authority host where tokens are issued.
+    pub const fn authority_host(self) -> &'static str {
+        match self {
+            Cloud::Global => "https://login.microsoftonline.com",
+            Cloud::UsGovernment => "https://login.microsoftonline.us",
+            Cloud::China => "https://login.chinacloudapi.cn",
+        }
+    }
+}
+
+/// The header that names the calling application (`ClientBuilder::application`).
+pub const APPLICATION_HEADER: &str = "MS-PartnerCenter-Application";
+
 /// What a generated client is to the runtime: how it is made from a
 /// [`ClientCore`], its default base URL and its error body type.
 /// Implemented by generated code only.
@@ -203,6 +242,21 @@ impl<C> ClientBuilder<C> {
     pub fn base_url(mut self, url: impl AsRef<str>) -> Self {
         self.base_url = Some(url.as_ref().to_owned());
         self
+    }
+
+    /// The Partner Center cloud: its API endpoint becomes the base URL
+    /// (21Vianet's for [`Cloud::China`]). Replaces any
+    /// [`base_url`](ClientBuilder::base_url).
+    pub fn cloud(mut self, cloud: Cloud) -> Self {
+        self.base_url = Some(cloud.api_endpoint().to_owned());
+        self
+    }
+
+    /// The name of the calling application, sent on every request as
+    /// `MS-PartnerCenter-Application` (documented as optional: it helps
+    /// Microsoft's support find the application's requests). Printable ASCII.
+    pub fn application(self, name: impl Into<String>) -> Self {
+        self.default_header(APPLICATION_HEADER, name)
     }
 
     /// A fixed bearer token, sent as `Authorization: Bearer <token>`.

@@ -167,6 +167,7 @@ macro_rules! open_enum {
             /// Every value the spec lists, as sent on the wire.
             pub const VALUES: &'static [&'static str] = &[$($wire),*];
 
+            #[inline]
             fn from_known(value: &str) -> ::std::option::Option<Self> {
                 match value {
                     $($wire => ::std::option::Option::Some(Self::$variant),)*
@@ -175,6 +176,7 @@ macro_rules! open_enum {
             }
 
             /// The value as sent on the wire.
+            #[inline]
             pub fn as_str(&self) -> &str {
                 match self {
                     $(Self::$variant => $wire,)*
@@ -183,18 +185,21 @@ macro_rules! open_enum {
             }
 
             /// Whether this is a value the spec does not list.
+            #[inline]
             pub fn is_unknown(&self) -> bool {
                 ::std::matches!(self, Self::$unknown(_))
             }
         }
 
         impl ::std::convert::From<&str> for $name {
+            #[inline]
             fn from(value: &str) -> Self {
                 Self::from_known(value).unwrap_or_else(|| Self::$unknown(value.to_owned()))
             }
         }
 
         impl ::std::convert::From<::std::string::String> for $name {
+            #[inline]
             fn from(value: ::std::string::String) -> Self {
                 Self::from_known(&value).unwrap_or(Self::$unknown(value))
             }
@@ -203,18 +208,21 @@ macro_rules! open_enum {
         impl ::std::str::FromStr for $name {
             type Err = ::std::convert::Infallible;
 
+            #[inline]
             fn from_str(value: &str) -> ::std::result::Result<Self, Self::Err> {
                 ::std::result::Result::Ok(Self::from(value))
             }
         }
 
         impl ::std::fmt::Display for $name {
+            #[inline]
             fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
                 f.write_str(self.as_str())
             }
         }
 
         impl $crate::__codegen::serde::Serialize for $name {
+            #[inline]
             fn serialize<S: $crate::__codegen::serde::Serializer>(
                 &self,
                 serializer: S,
@@ -244,6 +252,7 @@ macro_rules! closed_enum {
             /// Every value the spec lists, as sent on the wire.
             pub const VALUES: &'static [&'static str] = &[$($wire),*];
 
+            #[inline]
             fn from_known(value: &str) -> ::std::option::Option<Self> {
                 match value {
                     $($wire => ::std::option::Option::Some(Self::$variant),)*
@@ -252,6 +261,7 @@ macro_rules! closed_enum {
             }
 
             /// The value as sent on the wire.
+            #[inline]
             pub fn as_str(&self) -> &'static str {
                 match self {
                     $(Self::$variant => $wire,)*
@@ -262,6 +272,7 @@ macro_rules! closed_enum {
         impl ::std::str::FromStr for $name {
             type Err = $crate::ParseEnumError;
 
+            #[inline]
             fn from_str(value: &str) -> ::std::result::Result<Self, Self::Err> {
                 Self::from_known(value).ok_or_else(|| {
                     $crate::ParseEnumError::new(::std::stringify!($name), value, Self::VALUES)
@@ -270,12 +281,14 @@ macro_rules! closed_enum {
         }
 
         impl ::std::fmt::Display for $name {
+            #[inline]
             fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
                 f.write_str(self.as_str())
             }
         }
 
         impl $crate::__codegen::serde::Serialize for $name {
+            #[inline]
             fn serialize<S: $crate::__codegen::serde::Serializer>(
                 &self,
                 serializer: S,

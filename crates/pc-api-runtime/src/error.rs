@@ -16,7 +16,7 @@ use std::marker::PhantomData;
 use reqwest::StatusCode;
 use reqwest::header::HeaderMap;
 
-use crate::auth::BoxError;
+use crate::auth::{BoxError, SignInError};
 use crate::secret::Secret;
 
 /// What kind of failure an [`Error`] is.
@@ -125,6 +125,8 @@ struct Inner {
     /// Whether an earlier attempt may have reached the service and acted
     /// (a non-idempotent request that was retried).
     maybe_applied: bool,
+    /// What the token endpoint answered, for a failed sign-in.
+    sign_in: Option<Box<SignInError>>,
     source: Option<Cause>,
 }
 
@@ -153,6 +155,7 @@ impl<B> Error<B> {
                 page: None,
                 resume_token: None,
                 maybe_applied: false,
+                sign_in: None,
                 source: None,
             }),
             body_type: PhantomData,
@@ -204,6 +207,11 @@ impl<B> Error<B> {
 
     pub(crate) fn with_attempts(mut self, attempts: u32) -> Self {
         self.inner.attempts = attempts;
+        self
+    }
+
+    pub(crate) fn with_sign_in_error(mut self, failure: SignInError) -> Self {
+        self.inner.sign_in = Some(Box::new(failure));
         self
     }
 
@@ -320,6 +328,12 @@ impl<B> Error<B> {
         }
     }
 
+    /// For a failed sign-in, what the token endpoint answered: the `AADSTS`
+    /// code, its description, a hint and the trace and correlation ids.
+    pub fn sign_in_error(&self) -> Option<&SignInError> {
+        self.inner.sign_in.as_deref()
+    }
+
     /// Whether the error is a response body that failed to decode.
     pub fn is_decode(&self) -> bool {
         self.inner.kind == ErrorKind::Decode
@@ -350,41 +364,45 @@ impl<B: ApiErrorBody> From<Error<NoBody>> for Error<B> {
 
 impl<B> fmt::Display for Error<B> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let inner = &*self.inner;
-        if let Some(operation) = inner.operation_id {
-            write!(f, "{operation}: ")?;
-        }
-        if let Some(page) = inner.page {
-            write!(f, "page {page} of the listing: ")?;
-        }
-        f.write_str(inner.kind.describe())?;
-        if let Some(status) = inner.status {
-            write!(f, ": HTTP {status}")?;
-        }
-        if let Some(body) = &inner.body {
-            write_body(f, body.as_ref())?;
-        }
-        if let Some(message) = &inner.message {
-            write!(f, ": {message}")?;
-        }
-        if inner.maybe_applied {
-            f.write_str(
-                " (an earlier attempt may have succeeded: its answer was lost and the request was sent again)",
-            )?;
-        }
-        if inner.attempts > 1 {
-            write!(f, " (after {} attempts)", inner.attempts)?;
-        }
-        match (&inner.request_id, &inner.correlation_id) {
-            (Some(request_id), Some(correlation_id)) => write!(
-                f,
-                " (MS-RequestId: {request_id}, MS-CorrelationId: {correlation_id})"
-            )?,
-            (None, Some(correlation_id)) => write!(f, " (MS-CorrelationId: {correlation_id})")?,
-            _ => {}
-        }
-        Ok(())
+        display(&self.inner, f)
     }
+}
+
+/// `Display` of every `Error<B>`, compiled once (not per error body type).
+fn display(inner: &Inner, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+    if let Some(operation) = inner.operation_id {
+        write!(f, "{operation}: ")?;
+    }
+    if let Some(page) = inner.page {
+        write!(f, "page {page} of the listing: ")?;
+    }
+    f.write_str(inner.kind.describe())?;
+    if let Some(status) = inner.status {
+        write!(f, ": HTTP {status}")?;
+    }
+    if let Some(body) = &inner.body {
+        write_body(f, body.as_ref())?;
+    }
+    if let Some(message) = &inner.message {
+        write!(f, ": {message}")?;
+    }
+    if inner.maybe_applied {
+        f.write_str(
+            " (an earlier attempt may have succeeded: its answer was lost and the request was sent again)",
+        )?;
+    }
+    if inner.attempts > 1 {
+        write!(f, " (after {} attempts)", inner.attempts)?;
+    }
+    match (&inner.request_id, &inner.correlation_id) {
+        (Some(request_id), Some(correlation_id)) => write!(
+            f,
+            " (MS-RequestId: {request_id}, MS-CorrelationId: {correlation_id})"
+        )?,
+        (None, Some(correlation_id)) => write!(f, " (MS-CorrelationId: {correlation_id})")?,
+        _ => {}
+    }
+    Ok(())
 }
 
 fn write_body(f: &mut fmt::Formatter<'_>, body: &dyn ApiErrorBody) -> fmt::Result {
@@ -415,26 +433,30 @@ pub(crate) fn one_line(text: &str, max_chars: usize) -> String {
 
 impl<B> fmt::Debug for Error<B> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let inner = &*self.inner;
-        let source: Option<&dyn fmt::Debug> = match &inner.source {
-            Some(Cause::Shown(error)) => Some(error),
-            Some(Cause::Withheld(_)) => Some(&"[token provider error withheld]"),
-            None => None,
-        };
-        f.debug_struct("Error")
-            .field("kind", &inner.kind)
-            .field("operation_id", &inner.operation_id)
-            .field("status", &inner.status)
-            .field("body", &inner.body)
-            .field("message", &inner.message)
-            .field("request_id", &inner.request_id)
-            .field("correlation_id", &inner.correlation_id)
-            .field("attempts", &inner.attempts)
-            .field("page", &inner.page)
-            .field("resume_token", &inner.resume_token)
-            .field("source", &source)
-            .finish_non_exhaustive()
+        debug(&self.inner, f)
     }
+}
+
+/// `Debug` of every `Error<B>`, compiled once.
+fn debug(inner: &Inner, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+    let source: Option<&dyn fmt::Debug> = match &inner.source {
+        Some(Cause::Shown(error)) => Some(error),
+        Some(Cause::Withheld(_)) => Some(&"[token provider error withheld]"),
+        None => None,
+    };
+    f.debug_struct("Error")
+        .field("kind", &inner.kind)
+        .field("operation_id", &inner.operation_id)
+        .field("status", &inner.status)
+        .field("body", &inner.body)
+        .field("message", &inner.message)
+        .field("request_id", &inner.request_id)
+        .field("correlation_id", &inner.correlation_id)
+        .field("attempts", &inner.attempts)
+        .field("page", &inner.page)
+        .field("resume_token", &inner.resume_token)
+        .field("source", &source)
+        .finish_non_exhaustive()
 }
 
 impl<B> std::error::Error for Error<B> {

@@ -17,7 +17,7 @@
 #[doc(hidden)]
 #[path = "codegen.rs"]
 pub mod __codegen;
-mod auth;
+pub mod auth;
 mod client;
 mod error;
 mod paging;
@@ -30,8 +30,9 @@ pub use progenitor_client::ResponseValue;
 
 pub use crate::auth::{BoxError, BoxFuture, StaticToken, TokenProvider};
 pub use crate::client::{
-    ClientBuilder, ClientCore, DEFAULT_CONNECT_TIMEOUT, DEFAULT_LISTING_TIMEOUT, DEFAULT_LOCALE,
-    DEFAULT_MAX_PAGES, DEFAULT_MAX_RESPONSE_BYTES, DEFAULT_TIMEOUT,
+    APPLICATION_HEADER, ClientBuilder, ClientCore, Cloud, DEFAULT_CONNECT_TIMEOUT,
+    DEFAULT_LISTING_TIMEOUT, DEFAULT_LOCALE, DEFAULT_MAX_PAGES, DEFAULT_MAX_RESPONSE_BYTES,
+    DEFAULT_TIMEOUT,
 };
 pub use crate::error::{ApiErrorBody, Error, ErrorKind, NoBody, ParseEnumError};
 pub use crate::paging::{Items, NextLink, Page, Paged, Pages};

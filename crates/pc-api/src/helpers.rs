@@ -1,7 +1,45 @@
 //! Shortcuts for the common cases, built on the generated operations.
 
-use crate::types::{CustomerUser, FieldFilterOperation, ResourceAttributes, UserFilter, UserState};
+use crate::types::{
+    CustomerFilter, CustomerSearchField, CustomerUser, FieldFilterOperation, UserFilter, UserState,
+};
 use crate::{Client, Error, builder};
+
+impl CustomerFilter {
+    /// The customers whose company name starts with `prefix` (the service
+    /// compares without regard to case), e.g.
+    /// `{"Field":"CompanyName","Value":"Contoso","Operator":"starts_with"}`.
+    ///
+    /// ```no_run
+    /// # async fn example(client: &pc_api::Client) -> Result<(), pc_api::Error> {
+    /// use futures::TryStreamExt;
+    /// use pc_api::types::CustomerFilter;
+    /// let found: Vec<_> = client
+    ///     .get_customers()
+    ///     .filter(CustomerFilter::company_name_starts_with("Contoso"))
+    ///     .stream()
+    ///     .try_collect()
+    ///     .await?;
+    /// # Ok(())
+    /// # }
+    /// ```
+    pub fn company_name_starts_with(prefix: impl Into<String>) -> Self {
+        CustomerFilter {
+            field: CustomerSearchField::CompanyName,
+            value: prefix.into(),
+            operator: FieldFilterOperation::StartsWith,
+        }
+    }
+
+    /// The customers whose domain starts with `prefix`.
+    pub fn domain_starts_with(prefix: impl Into<String>) -> Self {
+        CustomerFilter {
+            field: CustomerSearchField::Domain,
+            value: prefix.into(),
+            operator: FieldFilterOperation::StartsWith,
+        }
+    }
+}
 
 impl UserFilter {
     /// The filter of deleted users,
@@ -53,7 +91,7 @@ impl Client {
     }
 
     /// Restores a deleted user. Sends only `state: active` (and the object
-    /// type), so nothing else about the user changes.
+    /// type every user body carries), so nothing else about the user changes.
     ///
     /// ```no_run
     /// # async fn example(client: &pc_api::Client) -> Result<(), pc_api::Error> {
@@ -69,10 +107,6 @@ impl Client {
     ) -> Result<CustomerUser, Error> {
         let restore = CustomerUser {
             state: Some(UserState::Active),
-            attributes: Some(ResourceAttributes {
-                etag: None,
-                object_type: Some("CustomerUser".to_owned()),
-            }),
             ..CustomerUser::default()
         };
         Ok(self

@@ -39,17 +39,21 @@
 mod generated;
 mod helpers;
 
+/// Signing in the way partners do: the secure application model
+/// ([`auth::RefreshTokenCredential`]), app-only
+/// ([`auth::ClientSecretCredential`]), and [`TokenProvider`] for anything else.
+pub use pc_api_runtime::auth;
 pub use pc_api_runtime::{
-    BoxError, BoxFuture, ClientCore, DEFAULT_CONNECT_TIMEOUT, DEFAULT_LISTING_TIMEOUT,
+    BoxError, BoxFuture, ClientCore, Cloud, DEFAULT_CONNECT_TIMEOUT, DEFAULT_LISTING_TIMEOUT,
     DEFAULT_LOCALE, DEFAULT_MAX_PAGES, DEFAULT_MAX_RESPONSE_BYTES, DEFAULT_TIMEOUT, ErrorKind,
     NextLink, Page, Paged, ParseEnumError, ResponseValue, RetryPolicy, Secret, StaticToken,
     Timestamp, TokenProvider, decode,
 };
 
-pub use crate::generated::{
-    API_VERSION, Client, ClientBuilder, DEFAULT_BASE_URL, Error, ErrorBody, Items, Pages, builder,
-    types,
-};
+/// The generated surface: `Client`, `ClientBuilder`, `Error`, `ErrorBody`,
+/// `Pages`, `Items`, `Server`, the `types` and `builder` modules, and the
+/// constants of the spec.
+pub use crate::generated::*;
 
 /// The README examples, compiled as doctests.
 #[cfg(doctest)]

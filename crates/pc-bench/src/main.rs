@@ -324,11 +324,33 @@ fn decode_section(out: &Path) -> String {
         pages
     });
     drop(server);
+    let mut pages: Vec<(String, PathBuf, usize)> = pages
+        .into_iter()
+        .map(|(size, path, len)| (format!("{size} users (pc-fake)"), path, len))
+        .collect();
+    let second = pc_bench::second_page(500);
+    let second_path = out.join("page-second-500.json");
+    std::fs::write(&second_path, &second).expect("write page");
+    pages.push((
+        "500 users (second shape)".to_owned(),
+        second_path,
+        second.len(),
+    ));
     let mut text = String::from(
-        "## 1. Decoding a page\n\nOne page of realistic users from pc-fake's tenant generator, decoded from the bytes into each client's types\n\
+        "## 1. Decoding a page\n\nPages of realistic users decoded from the bytes into each client's types: two from pc-fake's tenant\n\
+         generator, and one of a second, independent shape (`pc_bench::second_page`: longer names, 7 fractional digits on\n\
+         `lastDirectorySyncTime`, absent for 30% of the users, `passwordProfile` on every fifth). \
+         `serde::de::IgnoredAny` is the parse floor. Throughput: median of 7 timed runs. Instructions per byte: `valgrind\n\
          (`serde::de::IgnoredAny` is the parse floor). Throughput: median of 7 timed runs. Instructions per byte: `valgrind\n\
          --tool=callgrind`, the difference between 11 and 1 decodes divided by 10 × the page size (so setup is not counted).\n\n\
          | page | bytes | decoder | MB/s | instructions/byte | × hand-written |\n|---|---|---|---|---|---|\n",
+    );
+    let size_rows = format!(
+        "\nIn memory, one user is {} bytes in pc-api (`types::CustomerUser`), {} in the hand-written client \
+         (`hand::User`) and {} in progenitor's (`types::CustomerUser`), strings on the heap not counted.\n",
+        std::mem::size_of::<pc_api::types::CustomerUser>(),
+        std::mem::size_of::<pc_bench::hand::User>(),
+        std::mem::size_of::<pc_bench::progenitor::types::CustomerUser>(),
     );
     for (size, path, len) in &pages {
         let bytes = std::fs::read(path).expect("page");
@@ -350,11 +372,12 @@ fn decode_section(out: &Path) -> String {
                 _ => "n/a".to_owned(),
             };
             text.push_str(&format!(
-                "| {size} users | {len} | {kind} | {mb_s:.0} | {} | {ratio} |\n",
+                "| {size} | {len} | {kind} | {mb_s:.0} | {} | {ratio} |\n",
                 fmt_opt(per_byte)
             ));
         }
     }
+    text.push_str(&size_rows);
     text
 }
 
@@ -687,13 +710,82 @@ fn codegen_section(root: &Path) -> String {
     };
     let ours_build = build(&ours_dir, "pc-api-reduced");
     let prog_build = build(&prog_dir, "progenitor-client-reduced");
+    let (ours_downstream, ours_crates) = downstream_build(root, &crates, "pc-api");
+    let (prog_downstream, prog_crates) = downstream_build(root, &crates, "progenitor");
     format!(
         "## 5. Code generation and build\n\n`cargo xtask codegen --check` run by its release binary after it is built (median of 7): **{codegen_ms:.0} ms**.\n\n\
-         Generated lines and the clean release build of the crate alone (dependencies built; median of 3), both generated from the\n\
-         reduced spec (the listing only), so that they are compared on the same operations:\n\n\
+         Generated lines and the clean release build of the generated crate alone, its dependencies (pc-api's runtime crate,\n\
+         progenitor-client) already built (median of 3), both generated from the reduced spec (the listing only), so that\n\
+         they are compared on the same operations (`cargo xtask codegen --spec reduced.json --out DIR` writes ours):\n\n\
          | | generated lines | clean build | × progenitor |\n|---|---|---|---|\n\
-         | pc-api (runtime + generated) | {ours_reduced} | {ours_build:.1} s | {:.2}x |\n| progenitor client | {progenitor_lines} | {prog_build:.1} s | 1.00x |\n\n\
+         | pc-api generated crate | {ours_reduced} | {ours_build:.2} s | {:.2}x |\n| progenitor client | {progenitor_lines} | {prog_build:.2} s | 1.00x |\n\n\
+         The whole clean release build of a fresh downstream project (`cargo new`, one dependency, a `main` that lists users;\n\
+         empty target directory, dependencies from the registry cache): on `pc-api` (the full spec, 11 operations), and on the\n\
+         progenitor client of the reduced spec with the same reqwest and TLS stack (rustls):\n\n\
+         | downstream project on | crates compiled | clean release build | × progenitor |\n|---|---|---|---|\n\
+         | pc-api | {ours_crates} | {ours_downstream:.0} s | {:.2}x |\n| progenitor client | {prog_crates} | {prog_downstream:.0} s | 1.00x |\n\n\
          For the record, pc-api generated from the full spec (11 operations) is {ours_full} lines.\n",
-        ours_build / prog_build
+        ours_build / prog_build,
+        ours_downstream / prog_downstream
     )
+}
+
+/// The clean release build of a new binary crate on `on` ("pc-api" or
+/// "progenitor"): wall time and the number of crates compiled.
+fn downstream_build(root: &Path, crates: &Path, on: &str) -> (f64, usize) {
+    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".to_owned());
+    let dir = crates.join(format!("downstream-{on}"));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(dir.join("src")).expect("mkdir");
+    let (dependencies, main) = match on {
+        "pc-api" => (
+            format!(
+                "pc-api = {{ path = {:?} }}\ntokio = {{ version = \"1\", features = [\"rt\", \"macros\"] }}\nfutures = \"0.3\"\n",
+                root.join("crates/pc-api").display().to_string()
+            ),
+            "use futures::TryStreamExt;\n\n#[tokio::main(flavor = \"current_thread\")]\nasync fn main() -> Result<(), pc_api::Error> {\n    \
+             let client = pc_api::Client::builder().bearer_token(\"t\").build()?;\n    \
+             let mut users = client.get_customer_users(\"c\").stream();\n    \
+             while let Some(user) = users.try_next().await? {\n        println!(\"{:?}\", user.user_principal_name);\n    }\n    Ok(())\n}\n"
+                .to_owned(),
+        ),
+        _ => (
+            format!(
+                "progenitor-client-reduced = {{ path = {:?} }}\ntokio = {{ version = \"1\", features = [\"rt\", \"macros\"] }}\n",
+                crates.join("progenitor-client-reduced").display().to_string()
+            ),
+            "#[tokio::main(flavor = \"current_thread\")]\nasync fn main() {\n    \
+             let client = progenitor_client_reduced::Client::new(\"https://api.partnercenter.microsoft.com\");\n    \
+             let page = client.get_customer_users(\"c\", None, None, None, None, None, None, None, None, None, None).await;\n    \
+             println!(\"{:?}\", page.map(|p| p.into_inner().items.len()));\n}\n"
+                .to_owned(),
+        ),
+    };
+    std::fs::write(
+        dir.join("Cargo.toml"),
+        format!(
+            "[package]\nname = \"downstream-{on}\"\nversion = \"0.1.0\"\nedition = \"2024\"\n\n[dependencies]\n{dependencies}\n[workspace]\n"
+        ),
+    )
+    .expect("manifest");
+    std::fs::write(dir.join("src/main.rs"), main).expect("main");
+    std::fs::copy(root.join("Cargo.lock"), dir.join("Cargo.lock")).expect("lock");
+    let target = dir.join("target");
+    let start = Instant::now();
+    let output = Command::new(&cargo)
+        .args(["build", "--release", "--offline", "--color", "never"])
+        .current_dir(&dir)
+        .env("CARGO_TARGET_DIR", &target)
+        .env("CARGO_TERM_PROGRESS_WHEN", "never")
+        .output()
+        .expect("cargo");
+    let took = start.elapsed().as_secs_f64();
+    let log = String::from_utf8_lossy(&output.stderr);
+    assert!(output.status.success(), "downstream build on {on}:\n{log}");
+    let compiled = log
+        .lines()
+        .filter(|l| l.trim_start().starts_with("Compiling "))
+        .count();
+    let _ = std::fs::remove_dir_all(&target);
+    (took, compiled)
 }

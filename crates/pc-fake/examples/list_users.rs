@@ -39,9 +39,14 @@ async fn main() -> ExitCode {
             (base, token, customer)
         }
         _ => {
-            let users = pc_fake::generate_users(FAKE_USERS, 42, "contoso.onmicrosoft.com");
+            let users = pc_fake::generate_users(FAKE_USERS, 42, pc_fake::DEFAULT_DOMAIN);
             let fake = match pc_fake::FakePartnerCenter::builder()
                 .customer(pc_fake::DEFAULT_CUSTOMER, users)
+                .company(
+                    pc_fake::DEFAULT_CUSTOMER,
+                    pc_fake::DEFAULT_COMPANY_NAME,
+                    pc_fake::DEFAULT_DOMAIN,
+                )
                 .bom(true)
                 .start()
                 .await

@@ -8,13 +8,25 @@ use std::net::{IpAddr, SocketAddr};
 use std::process::ExitCode;
 use std::time::Duration;
 
-use pc_fake::{DEFAULT_CUSTOMER, FakePartnerCenter, Faults, generate_users};
+use pc_fake::{
+    DEFAULT_COMPANY_NAME, DEFAULT_CUSTOMER, DEFAULT_DOMAIN, FakePartnerCenter, Faults,
+    generate_users,
+};
 
 const USAGE: &str = "usage: pc-fake [options]
 
+Serves one customer of a fake Partner Center (every operation of
+spec/partner-center.yaml; see crates/pc-fake/README.md).
+
   --users N                 users of the customer (default 1000)
   --customer ID             the customer id (default 4d3cf487-70f4-4e1e-9ff1-b2bfce8d9f04)
+  --company-name NAME       the customer's company name (default Contoso Ltd.)
+  --domain DOMAIN           the customer's domain, and its users' (default contoso.onmicrosoft.com)
   --seed N                  seed of the generated users (default 42)
+  --max-page-size N         the largest size accepted, larger gets 400 (default 500;
+                            the fake's choice: the service documents no maximum)
+  --app-only-token TOKEN    this bearer token is App-only: 403 on the customer-user
+                            operations (repeatable)
   --host IP                 address to listen on (default 127.0.0.1)
   --port N                  port to listen on (default 8080; 0 picks a free one)
   --allow-remote            allow a --host that is not loopback (the fake has no security)
@@ -31,7 +43,11 @@ const USAGE: &str = "usage: pc-fake [options]
 struct Args {
     users: usize,
     customer: String,
+    company_name: String,
+    domain: String,
     seed: u64,
+    max_page_size: u16,
+    app_only_tokens: Vec<String>,
     host: IpAddr,
     port: u16,
     allow_remote: bool,
@@ -44,7 +60,11 @@ fn parse(args: &[String]) -> Result<Args, String> {
     let mut parsed = Args {
         users: 1000,
         customer: DEFAULT_CUSTOMER.to_owned(),
+        company_name: DEFAULT_COMPANY_NAME.to_owned(),
+        domain: DEFAULT_DOMAIN.to_owned(),
         seed: 42,
+        max_page_size: 500,
+        app_only_tokens: Vec::new(),
         host: IpAddr::from([127, 0, 0, 1]),
         port: 8080,
         allow_remote: false,
@@ -66,7 +86,11 @@ fn parse(args: &[String]) -> Result<Args, String> {
         match flag.as_str() {
             "--users" => parsed.users = number(flag, value()?)?,
             "--customer" => parsed.customer = value()?.clone(),
+            "--company-name" => parsed.company_name = value()?.clone(),
+            "--domain" => parsed.domain = value()?.clone(),
             "--seed" => parsed.seed = number(flag, value()?)?,
+            "--max-page-size" => parsed.max_page_size = number(flag, value()?)?,
+            "--app-only-token" => parsed.app_only_tokens.push(value()?.clone()),
             "--host" => {
                 parsed.host = value()?
                     .parse()
@@ -116,9 +140,19 @@ async fn main() -> ExitCode {
             "pc-fake: WARNING: listening on {addr}, which is not loopback; the fake has no security"
         );
     }
-    let users = generate_users(args.users, args.seed, "contoso.onmicrosoft.com");
-    let started = FakePartnerCenter::builder()
+    let users = generate_users(args.users, args.seed, &args.domain);
+    let mut builder = FakePartnerCenter::builder()
         .customer(args.customer.clone(), users)
+        .company(
+            args.customer.clone(),
+            args.company_name.clone(),
+            args.domain.clone(),
+        )
+        .max_page_size(args.max_page_size);
+    for token in &args.app_only_tokens {
+        builder = builder.app_only_token(token.clone());
+    }
+    let started = builder
         .addr(addr)
         .allow_remote(args.allow_remote)
         .v1_links(args.v1_links)
@@ -134,8 +168,8 @@ async fn main() -> ExitCode {
         }
     };
     println!(
-        "pc-fake: customer {} with {} users (seed {})",
-        args.customer, args.users, args.seed
+        "pc-fake: customer {} ({}, {}) with {} users (seed {})",
+        args.customer, args.company_name, args.domain, args.users, args.seed
     );
     println!("pc-fake: listening on {}", fake.base_url());
     println!("pc-fake: ready");

@@ -1,6 +1,6 @@
 //! The HTTP side of the fake: routing, validation, pages, errors and faults.
 
-use std::collections::{HashMap, VecDeque};
+use std::collections::{HashMap, HashSet, VecDeque};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 
@@ -11,6 +11,7 @@ use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::Response;
 use bytes::Bytes;
 
+use crate::customer::{self, Access, Customer};
 use crate::state::{self, LicenseUpdateInput, MemberInput, Tenant, UserInput};
 use crate::tenant::FakeUser;
 use crate::token::{self, Position};
@@ -23,16 +24,36 @@ const MAX_RECORDED: usize = 100_000;
 /// How many answers to creates, updates and deletes the fake keeps for
 /// repeated `MS-RequestId`s (the fake's choice: the service documents no window).
 const MAX_REPLIES: usize = 10_000;
+/// The page size without `size` or with `size=0` (notes §1.3, §13).
+const DEFAULT_PAGE_SIZE: u16 = 100;
+/// The scope of the continuation tokens of `GET /v1/customers`.
+const CUSTOMERS_SCOPE: &str = "partner/customers";
+/// The description of the 403 an App-only token gets on the customer-user
+/// endpoints (notes §4, §12); the notes give no code, so none is sent.
+const APP_ONLY: &str = "This resource can't be accessed by application credentials.";
 
 pub(crate) struct Options {
     pub(crate) max_page_size: u16,
     pub(crate) v1_links: bool,
     pub(crate) bom: bool,
     pub(crate) faults: Faults,
+    pub(crate) app_only_tokens: HashSet<String>,
+}
+
+/// A customer as the builder configured it.
+pub(crate) struct CustomerSetup {
+    pub(crate) id: String,
+    pub(crate) users: Vec<FakeUser>,
+    pub(crate) company: Option<(String, String)>,
+    pub(crate) access: Access,
 }
 
 pub(crate) struct Shared {
-    tenants: HashMap<String, Mutex<Tenant>>,
+    /// The partner's customers, in the order they were added.
+    customers: Vec<Customer>,
+    /// Lowercase customer id → index in `customers` and `tenants`.
+    by_id: HashMap<String, usize>,
+    tenants: Vec<Mutex<Tenant>>,
     created: AtomicU64,
     options: Options,
     requests: Arc<Mutex<Vec<RecordedRequest>>>,
@@ -41,22 +62,28 @@ pub(crate) struct Shared {
     replies: Mutex<Replies>,
 }
 
-/// The answers to requests that change state, by `MS-RequestId`, method and
-/// path: a repeated request gets the original answer and changes nothing
-/// again, the idempotency the header is documented for ("Used for
-/// idempotency of requests").
+/// What identifies a repeated request: `MS-RequestId`, method, path and a
+/// hash of the body.
+type ReplyKey = (String, String, String, u64);
+
+/// The answers to requests that change state, by `MS-RequestId`, method,
+/// path and body: a repeated request gets the original answer and changes
+/// nothing again, the idempotency the header is documented for ("Used for
+/// idempotency of requests"). The same `MS-RequestId` with another body is
+/// a new request (the service documents neither case; a client's retry
+/// repeats the body).
 #[derive(Default)]
 struct Replies {
-    answers: HashMap<(String, String, String), (StatusCode, Vec<u8>)>,
-    order: VecDeque<(String, String, String)>,
+    answers: HashMap<ReplyKey, (StatusCode, Vec<u8>)>,
+    order: VecDeque<ReplyKey>,
 }
 
 impl Replies {
-    fn get(&self, key: &(String, String, String)) -> Option<(StatusCode, Vec<u8>)> {
+    fn get(&self, key: &ReplyKey) -> Option<(StatusCode, Vec<u8>)> {
         self.answers.get(key).cloned()
     }
 
-    fn insert(&mut self, key: (String, String, String), answer: (StatusCode, Vec<u8>)) {
+    fn insert(&mut self, key: ReplyKey, answer: (StatusCode, Vec<u8>)) {
         if self.answers.insert(key.clone(), answer).is_none() {
             self.order.push_back(key);
         }
@@ -70,15 +97,33 @@ impl Replies {
 
 impl Shared {
     pub(crate) fn new(
-        customers: Vec<(String, Vec<FakeUser>)>,
+        setups: Vec<CustomerSetup>,
         options: Options,
         requests: Arc<Mutex<Vec<RecordedRequest>>>,
     ) -> Arc<Self> {
-        let tenants = customers
-            .into_iter()
-            .map(|(id, users)| (id.to_ascii_lowercase(), Mutex::new(Tenant::new(id, users))))
-            .collect();
+        let mut customers = Vec::with_capacity(setups.len());
+        let mut tenants = Vec::with_capacity(setups.len());
+        let mut by_id = HashMap::new();
+        for setup in setups {
+            let customer =
+                Customer::new(setup.id.clone(), &setup.users, setup.company, setup.access);
+            let tenant = Mutex::new(Tenant::new(setup.id.clone(), setup.users));
+            // A customer added twice keeps its first place and its last setup.
+            match by_id.get(&setup.id.to_ascii_lowercase()) {
+                Some(&index) => {
+                    customers[index] = customer;
+                    tenants[index] = tenant;
+                }
+                None => {
+                    by_id.insert(setup.id.to_ascii_lowercase(), customers.len());
+                    customers.push(customer);
+                    tenants.push(tenant);
+                }
+            }
+        }
         Arc::new(Shared {
+            customers,
+            by_id,
             tenants,
             options,
             requests,
@@ -94,9 +139,16 @@ pub(crate) fn router(shared: Arc<Shared>) -> Router {
     Router::new().fallback(handle).with_state(shared)
 }
 
-/// An `ApiFault` body.
+/// An `ApiFault` body with a code the notes document (§5, §13).
 fn fault(status: StatusCode, code: u64, description: &str) -> (StatusCode, Vec<u8>) {
     let body = serde_json::json!({ "code": code, "description": description, "data": [], "source": "PartnerFD" });
+    (status, serde_json::to_vec(&body).unwrap_or_default())
+}
+
+/// An `ApiFault` body without `code`, for the faults whose code the notes
+/// do not give: the fake does not invent one (see the crate's README).
+fn fault_without_code(status: StatusCode, description: &str) -> (StatusCode, Vec<u8>) {
+    let body = serde_json::json!({ "description": description, "data": [], "source": "PartnerFD" });
     (status, serde_json::to_vec(&body).unwrap_or_default())
 }
 
@@ -132,10 +184,9 @@ async fn handle(State(shared): State<Arc<Shared>>, request: Request) -> Response
         requests.push(recorded.clone());
     }
     if too_large {
-        let (status, body) = fault(
+        let (status, body) = fault_without_code(
             StatusCode::PAYLOAD_TOO_LARGE,
-            413,
-            "The request body is larger than 1 MiB.",
+            "The request body is larger than 1 MiB (a limit of pc-fake).",
         );
         return finish(&shared, &parts.headers, status, body, false, number);
     }
@@ -179,9 +230,8 @@ fn respond(
     if let Some(every) = faults.unavailable_every.filter(|n| *n > 0)
         && (number - 1) % every >= every.saturating_sub(faults.unavailable_burst)
     {
-        let (status, body) = fault(
+        let (status, body) = fault_without_code(
             StatusCode::SERVICE_UNAVAILABLE,
-            503,
             "The service is temporarily unavailable.",
         );
         return (status, body, false, None);
@@ -221,13 +271,23 @@ fn respond(
             return (status, body, false, None);
         }
     }
-    // A create, update or delete repeated with the same `MS-RequestId` (a
-    // client's retry after a lost answer) gets the original answer.
+    // A create, update or delete repeated with the same `MS-RequestId` and
+    // body (a client's retry after a lost answer) gets the original answer.
     let reply_key = (request.method != "GET")
         .then(|| request.header("ms-requestid"))
         .flatten()
         .filter(|id| !id.is_empty())
-        .map(|id| (id.to_owned(), request.method.clone(), request.path.clone()));
+        .map(|id| {
+            let mut hasher = std::collections::hash_map::DefaultHasher::new();
+            std::hash::Hash::hash(&request.body, &mut hasher);
+            let body = std::hash::Hasher::finish(&hasher);
+            (
+                id.to_owned(),
+                request.method.clone(),
+                request.path.clone(),
+                body,
+            )
+        });
     if let Some(key) = &reply_key
         && let Some((status, body)) = shared.replies.lock().ok().and_then(|r| r.get(key))
     {
@@ -235,7 +295,7 @@ fn respond(
     }
     let segments: Vec<String> = request.path.split('/').map(percent_decode).collect();
     let segments: Vec<&str> = segments.iter().map(String::as_str).collect();
-    let ((status, body), allow) = route(shared, request, &segments);
+    let ((status, body), allow) = route(shared, request, bearer, &segments);
     if let Some(key) = reply_key
         && !status.is_server_error()
         && let Ok(mut replies) = shared.replies.lock()
@@ -285,14 +345,20 @@ fn parse_query(raw: Option<&str>) -> Query {
     query
 }
 
+/// A 400 with the documented code 800002, "Invalid request input".
 fn bad_request(description: &str) -> (StatusCode, Vec<u8>) {
     fault(StatusCode::BAD_REQUEST, 800002, description)
 }
 
 type Reply = (StatusCode, Vec<u8>);
 
-/// The resources below `/v1/customers/{customer_id}`.
+/// The resources of the fake: `/v1/customers`, and below
+/// `/v1/customers/{customer_id}`.
 enum Endpoint<'a> {
+    Customers,
+    Customer,
+    TenantRoles,
+    SubscribedSkus,
     Users,
     User(&'a str),
     UserRoles(&'a str),
@@ -303,32 +369,76 @@ enum Endpoint<'a> {
 }
 
 impl<'a> Endpoint<'a> {
-    /// The endpoint of the path segments after the customer id, with the
-    /// methods it allows.
-    fn parse(rest: &[&'a str]) -> Option<(Self, &'static str)> {
+    /// The endpoint of a path's segments (percent-decoded, the leading empty
+    /// one included) and its customer id, if it has one. One trailing slash
+    /// is ignored (the .NET SDK creates users at `customers/{id}/users/`).
+    fn parse(segments: &[&'a str]) -> Option<(Option<&'a str>, Self)> {
         let is = |segment: &str, name: &str| segment.eq_ignore_ascii_case(name);
-        Some(match *rest {
-            [users] if is(users, "users") => (Endpoint::Users, "GET, POST"),
-            [users, user] if is(users, "users") => (Endpoint::User(user), "GET, PATCH, DELETE"),
+        let segments = match segments {
+            [rest @ .., ""] if rest.len() > 1 => rest,
+            all => all,
+        };
+        let (customer, rest) = match segments {
+            ["", v1, customers] if is(v1, "v1") && is(customers, "customers") => {
+                return Some((None, Endpoint::Customers));
+            }
+            ["", v1, customers, customer, rest @ ..]
+                if is(v1, "v1") && is(customers, "customers") =>
+            {
+                (*customer, rest)
+            }
+            _ => return None,
+        };
+        let endpoint = match *rest {
+            [] => Endpoint::Customer,
+            [roles] if is(roles, "directoryroles") => Endpoint::TenantRoles,
+            [skus] if is(skus, "subscribedskus") => Endpoint::SubscribedSkus,
+            [users] if is(users, "users") => Endpoint::Users,
+            [users, user] if is(users, "users") => Endpoint::User(user),
             [users, user, roles] if is(users, "users") && is(roles, "directoryroles") => {
-                (Endpoint::UserRoles(user), "GET")
+                Endpoint::UserRoles(user)
             }
             [users, user, licenses] if is(users, "users") && is(licenses, "licenses") => {
-                (Endpoint::UserLicenses(user), "GET")
+                Endpoint::UserLicenses(user)
             }
             [users, user, updates] if is(users, "users") && is(updates, "licenseupdates") => {
-                (Endpoint::LicenseUpdates(user), "POST")
+                Endpoint::LicenseUpdates(user)
             }
             [roles, role, members] if is(roles, "directoryroles") && is(members, "usermembers") => {
-                (Endpoint::RoleMembers(role), "POST")
+                Endpoint::RoleMembers(role)
             }
             [roles, role, members, user]
                 if is(roles, "directoryroles") && is(members, "usermembers") =>
             {
-                (Endpoint::RoleMember(role, user), "DELETE")
+                Endpoint::RoleMember(role, user)
             }
             _ => return None,
-        })
+        };
+        Some((Some(customer), endpoint))
+    }
+
+    /// The methods the endpoint allows, for `Allow`.
+    fn allowed(&self) -> &'static str {
+        match self {
+            Endpoint::Users => "GET, POST",
+            Endpoint::User(_) => "GET, PATCH, DELETE",
+            Endpoint::LicenseUpdates(_) => "POST",
+            Endpoint::RoleMembers(_) => "GET, POST",
+            Endpoint::RoleMember(..) => "DELETE",
+            _ => "GET",
+        }
+    }
+
+    /// Whether the endpoint is one of the customer-user operations, which
+    /// App-only tokens may not call (notes §4, §12).
+    fn needs_app_user(&self) -> bool {
+        !matches!(
+            self,
+            Endpoint::Customers
+                | Endpoint::Customer
+                | Endpoint::TenantRoles
+                | Endpoint::SubscribedSkus
+        )
     }
 }
 
@@ -337,44 +447,65 @@ impl<'a> Endpoint<'a> {
 fn route(
     shared: &Shared,
     request: &RecordedRequest,
+    bearer: &str,
     segments: &[&str],
 ) -> (Reply, Option<&'static str>) {
-    let not_found = || {
-        fault(
+    let Some((customer, endpoint)) = Endpoint::parse(segments) else {
+        let reply = fault(
             StatusCode::NOT_FOUND,
             1000,
             "The requested resource was not found.",
-        )
-    };
-    let (customer, rest) = match segments {
-        ["", v1, customers, customer, rest @ ..]
-            if v1.eq_ignore_ascii_case("v1") && customers.eq_ignore_ascii_case("customers") =>
-        {
-            (*customer, rest)
-        }
-        _ => return (not_found(), None),
-    };
-    let Some((endpoint, allowed)) = Endpoint::parse(rest) else {
-        return (not_found(), None);
-    };
-    let Some(tenant) = shared.tenants.get(&customer.to_ascii_lowercase()) else {
-        return (
-            fault(StatusCode::NOT_FOUND, 60003, "Tenant not found."),
-            None,
         );
+        return (reply, None);
+    };
+    let allowed = endpoint.allowed();
+    if !allowed.split(", ").any(|m| m == request.method) {
+        let reply = fault_without_code(
+            StatusCode::METHOD_NOT_ALLOWED,
+            "The method is not supported by this resource.",
+        );
+        return (reply, Some(allowed));
+    }
+    if endpoint.needs_app_user() && shared.options.app_only_tokens.contains(bearer) {
+        return (fault_without_code(StatusCode::FORBIDDEN, APP_ONLY), None);
+    }
+    let Some(customer) = customer else {
+        return (list_customers(shared, request), None);
+    };
+    let found = shared
+        .by_id
+        .get(&customer.to_ascii_lowercase())
+        .map(|&index| (&shared.customers[index], &shared.tenants[index]));
+    let (info, tenant) = match found {
+        Some((info, _)) if info.access == Access::NoRelationship => {
+            let reply = fault(
+                StatusCode::FORBIDDEN,
+                20002,
+                "No relationship between caller and account.",
+            );
+            return (reply, None);
+        }
+        Some((info, tenant)) if info.access == Access::Granted => (info, tenant),
+        // Unknown, or deleted.
+        _ => {
+            return (
+                fault(StatusCode::NOT_FOUND, 60003, "Tenant not found."),
+                None,
+            );
+        }
     };
     let Ok(mut tenant) = tenant.lock() else {
-        return (
-            fault(
-                StatusCode::INTERNAL_SERVER_ERROR,
-                500,
-                "The fake's state is poisoned.",
-            ),
-            None,
+        let reply = fault_without_code(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "The fake's state is poisoned.",
         );
+        return (reply, None);
     };
     let tenant = &mut *tenant;
     let reply = match (request.method.as_str(), endpoint) {
+        ("GET", Endpoint::Customer) => json_reply(StatusCode::OK, &info.json()),
+        ("GET", Endpoint::TenantRoles) => tenant_roles(),
+        ("GET", Endpoint::SubscribedSkus) => subscribed_skus(tenant, request),
         ("GET", Endpoint::Users) => list_users(shared, tenant, request),
         ("POST", Endpoint::Users) => create_user(shared, tenant, request),
         ("GET", Endpoint::User(user)) => get_user(tenant, user),
@@ -383,16 +514,14 @@ fn route(
         ("GET", Endpoint::UserRoles(user)) => user_roles(tenant, user),
         ("GET", Endpoint::UserLicenses(user)) => user_licenses(tenant, user, request),
         ("POST", Endpoint::LicenseUpdates(user)) => update_licenses(tenant, user, request),
+        ("GET", Endpoint::RoleMembers(role)) => list_members(shared, tenant, role, request),
         ("POST", Endpoint::RoleMembers(role)) => add_member(tenant, role, request),
         ("DELETE", Endpoint::RoleMember(role, user)) => remove_member(tenant, role, user),
-        _ => {
-            let reply = fault(
-                StatusCode::METHOD_NOT_ALLOWED,
-                405,
-                "The method is not supported by this resource.",
-            );
-            return (reply, Some(allowed));
-        }
+        // Checked above: every allowed method has an arm.
+        _ => fault_without_code(
+            StatusCode::METHOD_NOT_ALLOWED,
+            "The method is not supported by this resource.",
+        ),
     };
     (reply, None)
 }
@@ -403,6 +532,14 @@ fn json_reply(status: StatusCode, value: &serde_json::Value) -> Reply {
 
 fn user_not_found() -> Reply {
     fault(StatusCode::NOT_FOUND, 60002, "User object Id is not found.")
+}
+
+fn role_not_found() -> Reply {
+    fault(
+        StatusCode::NOT_FOUND,
+        1000,
+        "The directory role was not found.",
+    )
 }
 
 /// The request body as `T`, keys matched case-insensitively by first letter.
@@ -435,11 +572,43 @@ fn user_json(
     value
 }
 
+/// A duplicate user principal name: 409. The notes give no code for it.
+fn upn_taken() -> Reply {
+    fault_without_code(
+        StatusCode::CONFLICT,
+        "A user with this user principal name already exists.",
+    )
+}
+
+/// The values of `state` and `userDomainType` a request may set.
+fn check_enums(input: &UserInput) -> Result<(), Reply> {
+    let state = input.state.as_deref().map(str::to_ascii_lowercase);
+    if !matches!(state.as_deref(), None | Some("active" | "inactive")) {
+        return Err(bad_request("state must be active or inactive."));
+    }
+    let domain_type = input
+        .user_domain_type
+        .as_deref()
+        .map(str::to_ascii_lowercase);
+    if !matches!(
+        domain_type.as_deref(),
+        None | Some("none" | "managed" | "federated")
+    ) {
+        return Err(bad_request(
+            "userDomainType must be none, managed or federated.",
+        ));
+    }
+    Ok(())
+}
+
 fn create_user(shared: &Shared, tenant: &mut Tenant, request: &RecordedRequest) -> Reply {
     let input: UserInput = match parse_body(request) {
         Ok(input) => input,
         Err(reply) => return reply,
     };
+    if let Err(reply) = check_enums(&input) {
+        return reply;
+    }
     let Some(upn) = input
         .user_principal_name
         .filter(|u| u.contains('@') && !u.trim().is_empty())
@@ -451,11 +620,7 @@ fn create_user(shared: &Shared, tenant: &mut Tenant, request: &RecordedRequest) 
         .iter()
         .any(|u| u.user_principal_name.eq_ignore_ascii_case(&upn))
     {
-        return fault(
-            StatusCode::CONFLICT,
-            60026,
-            "A user with this user principal name already exists.",
-        );
+        return upn_taken();
     }
     let n = shared.created.fetch_add(1, Ordering::SeqCst);
     let mut rng =
@@ -479,7 +644,10 @@ fn create_user(shared: &Shared, tenant: &mut Tenant, request: &RecordedRequest) 
         immutable_id: input.immutable_id,
         phone_number: input.phone_number,
         last_directory_sync_time: None,
-        user_domain_type: "managed".to_owned(),
+        user_domain_type: input
+            .user_domain_type
+            .map(|t| t.to_ascii_lowercase())
+            .unwrap_or_else(|| "managed".to_owned()),
         state: "active".to_owned(),
         soft_deletion_time: None,
     };
@@ -525,6 +693,9 @@ fn update_user(tenant: &mut Tenant, user: &str, request: &RecordedRequest) -> Re
         Ok(input) => input,
         Err(reply) => return reply,
     };
+    if let Err(reply) = check_enums(&input) {
+        return reply;
+    }
     if let Some(upn) = &input.user_principal_name {
         if !upn.contains('@') || upn.trim().is_empty() {
             return bad_request("userPrincipalName must be name@domain.");
@@ -535,11 +706,7 @@ fn update_user(tenant: &mut Tenant, user: &str, request: &RecordedRequest) -> Re
             .enumerate()
             .any(|(i, u)| i != index && u.user_principal_name.eq_ignore_ascii_case(upn));
         if taken {
-            return fault(
-                StatusCode::CONFLICT,
-                60026,
-                "A user with this user principal name already exists.",
-            );
+            return upn_taken();
         }
     }
     let restore = match input
@@ -548,15 +715,14 @@ fn update_user(tenant: &mut Tenant, user: &str, request: &RecordedRequest) -> Re
         .map(str::to_ascii_lowercase)
         .as_deref()
     {
-        None => None,
         Some("active") => Some(true),
         Some("inactive") => Some(false),
-        Some(_) => return bad_request("state must be active or inactive."),
+        _ => None,
     };
     if tenant.users[index].is_inactive() && restore != Some(true) {
-        return fault(
+        // The notes give no code for it: the fake's guess is a 400.
+        return fault_without_code(
             StatusCode::BAD_REQUEST,
-            60010,
             "A deleted user can only be restored (state: active).",
         );
     }
@@ -581,6 +747,9 @@ fn update_user(tenant: &mut Tenant, user: &str, request: &RecordedRequest) -> Re
         }
         if let Some(v) = input.phone_number.clone() {
             u.phone_number = Some(v);
+        }
+        if let Some(v) = &input.user_domain_type {
+            u.user_domain_type = v.to_ascii_lowercase();
         }
         match restore {
             Some(true) => {
@@ -617,6 +786,19 @@ fn collection(items: Vec<serde_json::Value>) -> serde_json::Value {
     serde_json::json!({ "totalCount": items.len(), "items": items, "attributes": { "objectType": "Collection" } })
 }
 
+fn role_json(id: &str, name: &str) -> serde_json::Value {
+    serde_json::json!({ "name": name, "id": id, "attributes": { "objectType": "DirectoryRole" } })
+}
+
+/// Every directory role of the tenant, in one collection without links.
+fn tenant_roles() -> Reply {
+    let items = state::ROLES
+        .iter()
+        .map(|(id, name)| role_json(id, name))
+        .collect();
+    json_reply(StatusCode::OK, &collection(items))
+}
+
 fn user_roles(tenant: &Tenant, user: &str) -> Reply {
     let Some(index) = tenant.find(user) else {
         return user_not_found();
@@ -625,7 +807,7 @@ fn user_roles(tenant: &Tenant, user: &str) -> Reply {
     let items = state::ROLES
         .iter()
         .filter(|(role, _)| tenant.members.get(role).is_some_and(|m| m.contains(id)))
-        .map(|(role, name)| serde_json::json!({ "name": name, "id": role, "attributes": { "objectType": "DirectoryRole" } }))
+        .map(|(role, name)| role_json(role, name))
         .collect();
     json_reply(StatusCode::OK, &collection(items))
 }
@@ -637,13 +819,63 @@ fn role_of(role: &str) -> Option<&'static str> {
         .map(|(id, _)| *id)
 }
 
+fn member_json(user: &FakeUser, role: &str) -> serde_json::Value {
+    serde_json::json!({
+        "id": user.id,
+        "userPrincipalName": user.user_principal_name,
+        "displayName": user.display_name,
+        "roleId": role,
+        "attributes": { "objectType": "UserMember" }
+    })
+}
+
+/// A page of a role's members (active users, by object id), seek-paged
+/// like the users.
+fn list_members(shared: &Shared, tenant: &Tenant, role: &str, request: &RecordedRequest) -> Reply {
+    let Some(role) = role_of(role) else {
+        return role_not_found();
+    };
+    let query = parse_query(request.query.as_deref());
+    let scope = format!("{}/directoryroles/{role}", tenant.id);
+    let position = match seek_position(shared, request, &query, &scope, |size| {
+        Ok(Position {
+            size,
+            ..Position::default()
+        })
+    }) {
+        Ok(position) => position,
+        Err(reply) => return reply,
+    };
+    let members: Vec<&FakeUser> = tenant
+        .members
+        .get(role)
+        .into_iter()
+        .flatten()
+        .filter_map(|id| tenant.find(id))
+        .map(|index| &tenant.users[index])
+        .filter(|user| !user.is_inactive())
+        .collect();
+    let (start, end) = page_bounds(&position, members.len());
+    let items: Vec<Vec<u8>> = members[start..end]
+        .iter()
+        .map(|user| serde_json::to_vec(&member_json(user, role)).unwrap_or_default())
+        .collect();
+    let path = format!("/customers/{}/directoryroles/{role}/usermembers", tenant.id);
+    let list_query = size_query(&position).finish();
+    seek_page(
+        shared,
+        &items,
+        members.len(),
+        &position,
+        &path,
+        &list_query,
+        &scope,
+    )
+}
+
 fn add_member(tenant: &mut Tenant, role: &str, request: &RecordedRequest) -> Reply {
     let Some(role) = role_of(role) else {
-        return fault(
-            StatusCode::NOT_FOUND,
-            1000,
-            "The directory role was not found.",
-        );
+        return role_not_found();
     };
     let input: MemberInput = match parse_body(request) {
         Ok(input) => input,
@@ -670,11 +902,7 @@ fn add_member(tenant: &mut Tenant, role: &str, request: &RecordedRequest) -> Rep
 
 fn remove_member(tenant: &mut Tenant, role: &str, user: &str) -> Reply {
     let Some(role) = role_of(role) else {
-        return fault(
-            StatusCode::NOT_FOUND,
-            1000,
-            "The directory role was not found.",
-        );
+        return role_not_found();
     };
     let Some(index) = tenant.find(user) else {
         return user_not_found();
@@ -693,40 +921,97 @@ fn remove_member(tenant: &mut Tenant, role: &str, user: &str) -> Reply {
     }
 }
 
-fn license_json(sku: &state::Sku) -> serde_json::Value {
-    let plans: Vec<serde_json::Value> = sku
-        .plans
+fn plans_json(sku: &state::Sku, status: &str) -> Vec<serde_json::Value> {
+    sku.plans
         .iter()
-        .map(|(id, service, name)| serde_json::json!({ "displayName": name, "serviceName": service, "id": id, "capabilityStatus": "Enabled", "targetType": "User" }))
-        .collect();
+        .map(|(id, service, name)| serde_json::json!({ "displayName": name, "serviceName": service, "id": id, "capabilityStatus": status, "targetType": "User" }))
+        .collect()
+}
+
+fn product_sku_json(sku: &state::Sku) -> serde_json::Value {
+    serde_json::json!({ "id": sku.id, "name": sku.name, "skuPartNumber": sku.part_number, "targetType": "User", "licenseGroupId": sku.group })
+}
+
+/// A license of a user: its plans are `Assigned` (notes §13).
+fn license_json(sku: &state::Sku) -> serde_json::Value {
     serde_json::json!({
-        "servicePlans": plans,
-        "productSku": { "id": sku.id, "name": sku.name, "skuPartNumber": sku.part_number, "targetType": "User", "licenseGroupId": sku.group },
+        "servicePlans": plans_json(sku, "Assigned"),
+        "productSku": product_sku_json(sku),
         "attributes": { "objectType": "License" }
     })
+}
+
+/// The `licenseGroupIds` of a request, lowercase; any case is accepted
+/// (the reference writes `Group1`, responses carry `group1`), other values
+/// are refused.
+fn license_groups(request: &RecordedRequest) -> Result<Vec<String>, Reply> {
+    let mut groups = Vec::new();
+    for (key, value) in
+        form_urlencoded::parse(request.query.as_deref().unwrap_or_default().as_bytes())
+    {
+        if !key.eq_ignore_ascii_case("licenseGroupIds") {
+            continue;
+        }
+        let group = value.to_ascii_lowercase();
+        if !state::SKUS.iter().any(|sku| sku.group == group) {
+            return Err(bad_request("licenseGroupIds must be group1 or group2."));
+        }
+        groups.push(group);
+    }
+    Ok(groups)
 }
 
 fn user_licenses(tenant: &Tenant, user: &str, request: &RecordedRequest) -> Reply {
     let Some(index) = tenant.find(user) else {
         return user_not_found();
     };
-    let groups: Vec<String> =
-        form_urlencoded::parse(request.query.as_deref().unwrap_or_default().as_bytes())
-            .filter(|(k, _)| k.eq_ignore_ascii_case("licenseGroupIds"))
-            .map(|(_, v)| v.into_owned())
-            .collect();
+    let groups = match license_groups(request) {
+        Ok(groups) => groups,
+        Err(reply) => return reply,
+    };
     let assigned = tenant.licenses.get(&tenant.users[index].id);
     let items = state::SKUS
         .iter()
         .filter(|sku| assigned.is_some_and(|a| a.contains(sku.id)))
-        .filter(|sku| groups.is_empty() || groups.iter().any(|g| g.eq_ignore_ascii_case(sku.group)))
+        .filter(|sku| groups.is_empty() || groups.iter().any(|g| g == sku.group))
         .map(license_json)
         .collect();
     json_reply(StatusCode::OK, &collection(items))
 }
 
+/// The license pools of the tenant, their counts following the licenses
+/// assigned: consumed = assigned, available = total − consumed.
+fn subscribed_skus(tenant: &Tenant, request: &RecordedRequest) -> Reply {
+    let groups = match license_groups(request) {
+        Ok(groups) => groups,
+        Err(reply) => return reply,
+    };
+    let items: Vec<serde_json::Value> = state::SKUS
+        .iter()
+        .filter(|sku| groups.is_empty() || groups.iter().any(|g| g == sku.group))
+        .map(|sku| {
+            let consumed = tenant.assigned(sku.id);
+            serde_json::json!({
+                "availableUnits": sku.total.saturating_sub(consumed),
+                "activeUnits": sku.total,
+                "consumedUnits": consumed,
+                "suspendedUnits": 0,
+                "totalUnits": sku.total,
+                "warningUnits": 0,
+                "productSku": product_sku_json(sku),
+                "servicePlans": plans_json(sku, "Enabled"),
+                "capabilityStatus": "Enabled",
+                "attributes": { "objectType": "SubscribedSku" }
+            })
+        })
+        .collect();
+    let mut body = collection(items);
+    body["links"] = serde_json::json!({ "self": { "uri": format!("/customers/{}/subscribedskus", tenant.id), "method": "GET", "headers": [] } });
+    json_reply(StatusCode::OK, &body)
+}
+
 fn update_licenses(tenant: &mut Tenant, user: &str, request: &RecordedRequest) -> Reply {
-    let Some(index) = tenant.find(user) else {
+    let Some(index) = tenant.find_by_id_or_upn(user) else {
         return user_not_found();
     };
     let input: LicenseUpdateInput = match parse_body(request) {
@@ -736,8 +1021,9 @@ fn update_licenses(tenant: &mut Tenant, user: &str, request: &RecordedRequest) -
     let user_id = tenant.users[index].id.clone();
     let find = |sku: &str| state::SKUS.iter().find(|s| s.id.eq_ignore_ascii_case(sku));
     let assign = input.licenses_to_assign.unwrap_or_default();
-    let remove = input.licenses_to_remove.unwrap_or_default();
+    let remove = input.licenses_to_remove;
     let mut to_add = Vec::new();
+    let mut warnings = Vec::new();
     for item in &assign {
         let Some(sku) = item.sku_id.as_deref().and_then(find) else {
             return bad_request("A skuId of licensesToAssign is not a SKU of the customer.");
@@ -747,19 +1033,33 @@ fn update_licenses(tenant: &mut Tenant, user: &str, request: &RecordedRequest) -
             .get(&user_id)
             .is_some_and(|a| a.contains(sku.id));
         if !already && tenant.assigned(sku.id) >= sku.total {
-            let (status, _) = fault(StatusCode::BAD_REQUEST, 60012, "");
             let body = serde_json::json!({
                 "code": 60012,
                 "description": "We&#39;re sorry, it looks like you've run out of licenses. Buy more licenses, and then try again.",
                 "data": [format!("LicenseQuotaExceededException : Subscription with SKU {} does not have any available licenses left.", sku.id)],
                 "source": "PartnerFD"
             });
-            return json_reply(status, &body);
+            return json_reply(StatusCode::BAD_REQUEST, &body);
+        }
+        // An excluded plan the SKU does not have is ignored, with a warning
+        // (the trigger and its code are the fake's: see the README).
+        for plan in item.excluded_plans.iter().flatten() {
+            if !sku
+                .plans
+                .iter()
+                .any(|(id, _, _)| id.eq_ignore_ascii_case(plan))
+            {
+                warnings.push(serde_json::json!({
+                    "code": "ExcludedPlanNotFound",
+                    "message": format!("The service plan {plan} is not a plan of the SKU {}; it was not excluded.", sku.id),
+                    "servicePlans": [plan]
+                }));
+            }
         }
         to_add.push(sku.id);
     }
     let mut to_remove = Vec::new();
-    for sku in &remove {
+    for sku in remove.iter().flatten() {
         let Some(sku) = find(sku) else {
             return bad_request("A SKU id of licensesToRemove is not a SKU of the customer.");
         };
@@ -773,71 +1073,108 @@ fn update_licenses(tenant: &mut Tenant, user: &str, request: &RecordedRequest) -
     let body = serde_json::json!({
         "licensesToAssign": assign,
         "licensesToRemove": remove,
-        "licenseWarnings": [],
+        "licenseWarnings": warnings,
         "attributes": { "objectType": "LicenseUpdate" }
     });
     json_reply(StatusCode::CREATED, &body)
 }
 
-fn list_users(shared: &Shared, tenant: &mut Tenant, request: &RecordedRequest) -> Reply {
-    let query = parse_query(request.query.as_deref());
+/// The page size a listing asks for: 100 without `size` or with `size=0`
+/// (what the .NET SDK sends for the default); negative sizes and sizes over
+/// the fake's maximum (500 unless configured: the service documents none)
+/// are refused.
+fn page_size(query: &Query, max_size: u16) -> Result<u16, String> {
+    let default = DEFAULT_PAGE_SIZE.min(max_size);
+    let Some(size) = &query.size else {
+        return Ok(default);
+    };
+    match size.trim().parse::<i64>() {
+        Ok(0) => Ok(default),
+        Ok(size) if size < 0 => Err("The page size must not be negative.".to_owned()),
+        Ok(size) if size <= i64::from(max_size) => Ok(size as u16),
+        Ok(_) => Err(format!(
+            "The page size must be at most {max_size} (a limit of pc-fake; the service documents none)."
+        )),
+        Err(_) => Err("The page size must be an integer.".to_owned()),
+    }
+}
+
+/// The position of the page a listing request asks for: from its
+/// continuation token (with `seekOperation=Next`), or the first page from
+/// its query (`first` gets the page size).
+fn seek_position(
+    shared: &Shared,
+    request: &RecordedRequest,
+    query: &Query,
+    scope: &str,
+    first: impl FnOnce(u16) -> Result<Position, String>,
+) -> Result<Position, Reply> {
     let token = request.header("ms-continuationtoken");
-    let position = match (&query.seek, token) {
+    match (&query.seek, token) {
         (Some(seek), Some(token)) => {
             if !(seek.eq_ignore_ascii_case("next") || seek == "0") {
-                return bad_request(
+                return Err(bad_request(
                     "Only seekOperation=Next is supported with a continuation token.",
-                );
+                ));
             }
-            match token::decode(token, &tenant.id) {
-                Some(position) => position,
-                None => return bad_request("The continuation token is not valid."),
-            }
+            token::decode(token, scope)
+                .ok_or_else(|| bad_request("The continuation token is not valid."))
         }
-        (Some(_), None) => {
-            return bad_request("A seek operation needs the MS-ContinuationToken header.");
-        }
-        (None, _) => match first_position(&query, shared.options.max_page_size) {
-            Ok(position) => position,
-            Err(message) => return bad_request(message),
-        },
-    };
-    let order = tenant.order(position.sort, position.inactive);
-    let total = order.len();
-    let start = (position.offset as usize).min(order.len());
-    let end = (start + usize::from(position.size)).min(order.len());
-    // A descending listing walks the ascending order from its end.
-    let items: Vec<u32> = if position.descending {
-        (start..end).map(|i| order[order.len() - 1 - i]).collect()
-    } else {
-        order[start..end].to_vec()
-    };
-    let tenant = &*tenant;
+        (Some(_), None) => Err(bad_request(
+            "A seek operation needs the MS-ContinuationToken header.",
+        )),
+        (None, _) => page_size(query, shared.options.max_page_size)
+            .and_then(first)
+            .map_err(|message| bad_request(&message)),
+    }
+}
 
-    let mut body = Vec::with_capacity(items.len() * 700 + 1024);
+/// The range of a listing of `total` items that the page at `position` holds.
+fn page_bounds(position: &Position, total: usize) -> (usize, usize) {
+    let start = (position.offset as usize).min(total);
+    (start, (start + usize::from(position.size)).min(total))
+}
+
+/// The `size=` a listing's links repeat.
+fn size_query(position: &Position) -> form_urlencoded::Serializer<'static, String> {
+    let mut out = form_urlencoded::Serializer::new(String::new());
+    out.append_pair("size", &position.size.to_string());
+    out
+}
+
+/// A page of a seek-paged collection, written directly: `items` (the JSON
+/// of each) are the page at `position` of a listing of `total`; `path` and
+/// `list_query` make the self and next links, `scope` the token.
+fn seek_page(
+    shared: &Shared,
+    items: &[impl AsRef<[u8]>],
+    total: usize,
+    position: &Position,
+    path: &str,
+    list_query: &str,
+    scope: &str,
+) -> Reply {
+    let mut body =
+        Vec::with_capacity(items.iter().map(|i| i.as_ref().len() + 1).sum::<usize>() + 1024);
     body.extend_from_slice(format!("{{\"totalCount\":{},\"items\":[", items.len()).as_bytes());
-    for (i, &index) in items.iter().enumerate() {
+    for (i, item) in items.iter().enumerate() {
         if i > 0 {
             body.push(b',');
         }
-        body.extend_from_slice(&tenant.json[index as usize]);
+        body.extend_from_slice(item.as_ref());
     }
-    let list_query = listing_query(&query, position);
-    let self_uri = format!("/customers/{}/users?{list_query}", tenant.id);
     body.extend_from_slice(b"],\"links\":{\"self\":");
-    push_link(&mut body, &self_uri, None);
+    push_link(&mut body, &format!("{path}?{list_query}"), None);
+    let end = position.offset as usize + items.len();
     let mut next_token = None;
     if end < total {
         let next = Position {
             offset: end as u32,
-            ..position
+            ..position.clone()
         };
-        let token = token::encode(next, &tenant.id);
+        let token = token::encode(&next, scope);
         let prefix = if shared.options.v1_links { "/v1" } else { "" };
-        let next_uri = format!(
-            "{prefix}/customers/{}/users?{list_query}&seekOperation=Next",
-            tenant.id
-        );
+        let next_uri = format!("{prefix}{path}?{list_query}&seekOperation=Next");
         body.extend_from_slice(b",\"next\":");
         push_link(&mut body, &next_uri, Some(&token));
         next_token = Some(token);
@@ -849,6 +1186,74 @@ fn list_users(shared: &Shared, tenant: &mut Tenant, request: &RecordedRequest) -
     }
     body.push(b'}');
     (StatusCode::OK, body)
+}
+
+/// A page of the partner's customers, with the `StartsWith` filter.
+fn list_customers(shared: &Shared, request: &RecordedRequest) -> Reply {
+    let query = parse_query(request.query.as_deref());
+    let position = match seek_position(shared, request, &query, CUSTOMERS_SCOPE, |size| {
+        let filter = match &query.filter {
+            None => String::new(),
+            Some(text) => customer::parse_filter(text)?,
+        };
+        Ok(Position {
+            size,
+            filter,
+            ..Position::default()
+        })
+    }) {
+        Ok(position) => position,
+        Err(reply) => return reply,
+    };
+    let customers: Vec<&Customer> = shared
+        .customers
+        .iter()
+        .filter(|c| position.filter.is_empty() || c.matches(&position.filter))
+        .collect();
+    let (start, end) = page_bounds(&position, customers.len());
+    let items: Vec<Vec<u8>> = customers[start..end]
+        .iter()
+        .map(|c| serde_json::to_vec(&c.json()).unwrap_or_default())
+        .collect();
+    let mut list_query = size_query(&position);
+    if let Some(filter) = customer::filter_text(&position.filter) {
+        list_query.append_pair("filter", &filter);
+    }
+    let list_query = list_query.finish();
+    seek_page(
+        shared,
+        &items,
+        customers.len(),
+        &position,
+        "/customers",
+        &list_query,
+        CUSTOMERS_SCOPE,
+    )
+}
+
+fn list_users(shared: &Shared, tenant: &mut Tenant, request: &RecordedRequest) -> Reply {
+    let query = parse_query(request.query.as_deref());
+    let scope = tenant.id.clone();
+    let position = match seek_position(shared, request, &query, &scope, |size| {
+        first_position(&query, size).map_err(str::to_owned)
+    }) {
+        Ok(position) => position,
+        Err(reply) => return reply,
+    };
+    let order = tenant.order(position.sort, position.inactive);
+    let total = order.len();
+    let (start, end) = page_bounds(&position, total);
+    // A descending listing walks the ascending order from its end.
+    let indices: Vec<u32> = if position.descending {
+        (start..end).map(|i| order[total - 1 - i]).collect()
+    } else {
+        order[start..end].to_vec()
+    };
+    let tenant = &*tenant;
+    let items: Vec<&Bytes> = indices.iter().map(|&i| &tenant.json[i as usize]).collect();
+    let list_query = listing_query(&query, &position);
+    let path = format!("/customers/{}/users", tenant.id);
+    seek_page(shared, &items, total, &position, &path, &list_query, &scope)
 }
 
 fn json_string(text: &str) -> String {
@@ -867,10 +1272,9 @@ fn push_link(body: &mut Vec<u8>, uri: &str, token: Option<&str>) {
     body.extend_from_slice(b"]}");
 }
 
-/// The query a listing's links repeat: size, sort and filter.
-fn listing_query(query: &Query, position: Position) -> String {
-    let mut out = form_urlencoded::Serializer::new(String::new());
-    out.append_pair("size", &position.size.to_string());
+/// The query a users listing's links repeat: size, sort and filter.
+fn listing_query(query: &Query, position: &Position) -> String {
+    let mut out = size_query(position);
     if position.sort != 0 {
         out.append_pair(
             "SortField",
@@ -889,23 +1293,24 @@ fn listing_query(query: &Query, position: Position) -> String {
             },
         );
     }
-    if let Some(filter) = &query.filter {
-        out.append_pair("filter", filter);
+    match &query.filter {
+        Some(filter) => {
+            out.append_pair("filter", filter);
+        }
+        // A listing resumed from its token alone still says what it lists.
+        None if position.inactive => {
+            out.append_pair(
+                "filter",
+                r#"{"Field":"UserState","Value":"Inactive","Operator":"equals"}"#,
+            );
+        }
+        None => {}
     }
     out.finish()
 }
 
-/// The position of the first page of a listing, from its query.
-fn first_position(query: &Query, max_size: u16) -> Result<Position, &'static str> {
-    let size = match &query.size {
-        None => 100,
-        Some(size) => match size.trim().parse::<i64>() {
-            Ok(size) if (1..=i64::from(max_size)).contains(&size) => size as u16,
-            Ok(_) if max_size == 500 => return Err("The page size must be between 1 and 500."),
-            Ok(_) => return Err("The page size is out of range."),
-            Err(_) => return Err("The page size must be an integer."),
-        },
-    };
+/// The position of the first page of a users listing, from its query.
+fn first_position(query: &Query, size: u16) -> Result<Position, &'static str> {
     let sort = match query
         .sort_field
         .as_deref()
@@ -937,25 +1342,21 @@ fn first_position(query: &Query, max_size: u16) -> Result<Position, &'static str
         sort,
         descending,
         inactive,
+        filter: String::new(),
     })
 }
 
-/// The deleted-users filter: `{"Field":"UserState","Value":"Inactive","Operator":"equals"}`.
+/// The deleted-users filter: `{"Field":"UserState","Value":"Inactive","Operator":"equals"}`
+/// (keys in any case).
 fn parse_filter(filter: &str) -> Result<bool, &'static str> {
     let value: serde_json::Value =
         serde_json::from_str(filter).map_err(|_| "The filter is not valid JSON.")?;
-    let field = value
-        .get("Field")
-        .and_then(|v| v.as_str())
-        .unwrap_or_default();
-    let operator = value
-        .get("Operator")
-        .and_then(|v| v.as_str())
-        .unwrap_or_default();
-    let state = value
-        .get("Value")
-        .and_then(|v| v.as_str())
-        .unwrap_or_default();
+    let text_of = |key: &str| {
+        customer::get_ci(&value, key)
+            .and_then(|v| v.as_str())
+            .unwrap_or_default()
+    };
+    let (field, operator, state) = (text_of("Field"), text_of("Operator"), text_of("Value"));
     if !(field.eq_ignore_ascii_case("UserState") || field.eq_ignore_ascii_case("UserStatus"))
         || !operator.eq_ignore_ascii_case("equals")
     {
@@ -1028,4 +1429,60 @@ fn finish(
         );
     }
     response
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn size(text: Option<&str>, max: u16) -> Result<u16, String> {
+        let query = Query {
+            size: text.map(str::to_owned),
+            ..Query::default()
+        };
+        page_size(&query, max)
+    }
+
+    #[test]
+    fn page_sizes() {
+        assert_eq!(size(None, 500), Ok(100));
+        assert_eq!(size(Some("0"), 500), Ok(100));
+        assert_eq!(size(Some("0"), 50), Ok(50));
+        assert_eq!(size(Some("500"), 500), Ok(500));
+        assert_eq!(size(Some(" 7 "), 500), Ok(7));
+        for bad in ["-1", "501", "ten", "99999999999999999999"] {
+            assert!(size(Some(bad), 500).is_err(), "{bad}");
+        }
+        assert!(
+            size(Some("501"), 500)
+                .expect_err("too large")
+                .contains("the service documents none")
+        );
+    }
+
+    #[test]
+    fn endpoints() {
+        let parse = |path: &'static str| {
+            let segments: Vec<&str> = path.split('/').collect();
+            Endpoint::parse(&segments)
+                .map(|(customer, e)| (customer, e.allowed(), e.needs_app_user()))
+        };
+        assert_eq!(parse("/v1/customers"), Some((None, "GET", false)));
+        assert_eq!(parse("/v1/Customers/"), Some((None, "GET", false)));
+        assert_eq!(parse("/v1/customers/c"), Some((Some("c"), "GET", false)));
+        assert_eq!(
+            parse("/v1/customers/c/users/"),
+            Some((Some("c"), "GET, POST", true))
+        );
+        assert_eq!(
+            parse("/v1/customers/c/directoryroles/r/usermembers"),
+            Some((Some("c"), "GET, POST", true))
+        );
+        assert_eq!(
+            parse("/v1/customers/c/subscribedskus"),
+            Some((Some("c"), "GET", false))
+        );
+        assert_eq!(parse("/v1/customers/c/nothing"), None);
+        assert_eq!(parse("/"), None);
+    }
 }

@@ -17,6 +17,11 @@ pub(crate) const ROLES: &[(&str, &str)] = &[
         "729827e3-9c14-49f7-bb1b-9608f156bbb8",
         "Helpdesk Administrator",
     ),
+    // The role of the spec's `role_id` example.
+    (
+        "f023fd81-a637-4b56-95fd-791ac0226033",
+        "Service Support Administrator",
+    ),
 ];
 
 /// A license pool of every fake tenant.
@@ -24,6 +29,7 @@ pub(crate) struct Sku {
     pub(crate) id: &'static str,
     pub(crate) name: &'static str,
     pub(crate) part_number: &'static str,
+    /// The license group, lowercase as responses carry it.
     pub(crate) group: &'static str,
     pub(crate) total: usize,
     pub(crate) plans: &'static [(&'static str, &'static str, &'static str)],
@@ -34,7 +40,7 @@ pub(crate) const SKUS: &[Sku] = &[
         id: "c7df2760-2c81-4ef7-b578-5b5392b571df",
         name: "Office 365 E5",
         part_number: "ENTERPRISEPREMIUM",
-        group: "Group1",
+        group: "group1",
         total: 3,
         plans: &[
             (
@@ -53,7 +59,7 @@ pub(crate) const SKUS: &[Sku] = &[
         id: "6fd2c87f-b296-42f0-b197-1e91e994b900",
         name: "Office 365 E3",
         part_number: "ENTERPRISEPACK",
-        group: "Group1",
+        group: "group1",
         total: 25,
         plans: &[(
             "efb87545-963c-4e0d-99df-69c6916d9eb0",
@@ -65,7 +71,7 @@ pub(crate) const SKUS: &[Sku] = &[
         id: "bc946dac-7877-4271-b2f7-99d2db13cd2c",
         name: "Minecraft Education Edition",
         part_number: "MEE_STUDENT",
-        group: "Group2",
+        group: "group2",
         total: 10,
         plans: &[(
             "4c246bbc-f513-4311-beff-eba54c353256",
@@ -139,6 +145,16 @@ impl Tenant {
         self.by_id.get(&id.to_ascii_lowercase()).copied()
     }
 
+    /// The index of the user whose object id or user principal name is
+    /// `user` (case-insensitive): `licenseupdates` takes either (notes §13).
+    pub(crate) fn find_by_id_or_upn(&self, user: &str) -> Option<usize> {
+        self.find(user).or_else(|| {
+            self.users
+                .iter()
+                .position(|u| u.user_principal_name.eq_ignore_ascii_case(user))
+        })
+    }
+
     /// Changes a user and refreshes what depends on it.
     pub(crate) fn update(&mut self, index: usize, change: impl FnOnce(&mut FakeUser)) {
         change(&mut self.users[index]);
@@ -174,52 +190,184 @@ impl Tenant {
     }
 }
 
+/// A field that may be absent but, when present, must not be `null` (the
+/// spec's non-nullable properties): `null` is refused like a wrong type.
+fn present<'de, D, T>(deserializer: D) -> Result<Option<T>, D::Error>
+where
+    D: serde::Deserializer<'de>,
+    T: Deserialize<'de>,
+{
+    T::deserialize(deserializer).map(Some)
+}
+
+/// `attributes` of a request body: `objectType` (`CustomerUser`,
+/// `UserMember`, `LicenseUpdate`, as the .NET SDK sends it) is accepted, not
+/// required; its type is checked.
+// Some fields are read only by serde, to check the types of a request.
+#[allow(dead_code)]
+#[derive(Debug, Default, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub(crate) struct AttributesInput {
+    #[serde(default, deserialize_with = "present")]
+    pub(crate) etag: Option<String>,
+    #[serde(default, deserialize_with = "present")]
+    pub(crate) object_type: Option<String>,
+}
+
+/// `links` of a request body (ignored; its type is checked).
+// Some fields are read only by serde, to check the types of a request.
+#[allow(dead_code)]
+#[derive(Debug, Default, Deserialize)]
+pub(crate) struct LinksInput {
+    #[serde(default, rename = "self", deserialize_with = "present")]
+    pub(crate) this: Option<LinkInput>,
+    #[serde(default, deserialize_with = "present")]
+    pub(crate) next: Option<LinkInput>,
+    #[serde(default, deserialize_with = "present")]
+    pub(crate) previous: Option<LinkInput>,
+}
+
+// Some fields are read only by serde, to check the types of a request.
+#[allow(dead_code)]
+#[derive(Debug, Default, Deserialize)]
+pub(crate) struct LinkInput {
+    #[serde(default, deserialize_with = "present")]
+    pub(crate) uri: Option<String>,
+    #[serde(default, deserialize_with = "present")]
+    pub(crate) method: Option<String>,
+    #[serde(default, deserialize_with = "present")]
+    pub(crate) headers: Option<Vec<KeyValueInput>>,
+    #[serde(default)]
+    pub(crate) body: Option<String>,
+}
+
+// Some fields are read only by serde, to check the types of a request.
+#[allow(dead_code)]
+#[derive(Debug, Default, Deserialize)]
+pub(crate) struct KeyValueInput {
+    #[serde(default, deserialize_with = "present")]
+    pub(crate) key: Option<String>,
+    #[serde(default, deserialize_with = "present")]
+    pub(crate) value: Option<String>,
+}
+
 /// A user as a create or update request sends it. Keys are matched
 /// case-insensitively by the caller (the live service binds `State` and
-/// `state` alike); types are checked, unknown fields ignored.
+/// `state` alike); types are checked (`null` only where the spec allows it),
+/// unknown fields ignored.
+// Some fields are read only by serde, to check the types of a request.
+#[allow(dead_code)]
 #[derive(Debug, Default, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub(crate) struct UserInput {
+    #[serde(default, deserialize_with = "present")]
+    pub(crate) id: Option<String>,
+    #[serde(default, deserialize_with = "present")]
     pub(crate) user_principal_name: Option<String>,
+    #[serde(default, deserialize_with = "present")]
     pub(crate) first_name: Option<String>,
+    #[serde(default, deserialize_with = "present")]
     pub(crate) last_name: Option<String>,
+    #[serde(default, deserialize_with = "present")]
     pub(crate) display_name: Option<String>,
+    #[serde(default, deserialize_with = "present")]
     pub(crate) usage_location: Option<String>,
+    #[serde(default, deserialize_with = "present")]
     pub(crate) immutable_id: Option<String>,
+    #[serde(default, deserialize_with = "present")]
     pub(crate) phone_number: Option<String>,
+    #[serde(default)]
+    pub(crate) last_directory_sync_time: Option<String>,
+    #[serde(default, deserialize_with = "present")]
+    pub(crate) user_domain_type: Option<String>,
+    #[serde(default, deserialize_with = "present")]
     pub(crate) state: Option<String>,
+    #[serde(default)]
+    pub(crate) soft_deletion_time: Option<String>,
+    #[serde(default, deserialize_with = "present")]
     pub(crate) password_profile: Option<PasswordInput>,
+    #[serde(default, deserialize_with = "present")]
+    pub(crate) links: Option<LinksInput>,
+    #[serde(default, deserialize_with = "present")]
+    pub(crate) attributes: Option<AttributesInput>,
 }
 
 #[derive(Debug, Default, Deserialize, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub(crate) struct PasswordInput {
+    #[serde(
+        default,
+        deserialize_with = "present",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub(crate) force_change_password: Option<bool>,
+    #[serde(
+        default,
+        deserialize_with = "present",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub(crate) password: Option<String>,
 }
 
+// Some fields are read only by serde, to check the types of a request.
+#[allow(dead_code)]
 #[derive(Debug, Default, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub(crate) struct MemberInput {
+    #[serde(default, deserialize_with = "present")]
     pub(crate) id: Option<String>,
+    #[serde(default, deserialize_with = "present")]
     pub(crate) display_name: Option<String>,
+    #[serde(default, deserialize_with = "present")]
     pub(crate) user_principal_name: Option<String>,
+    #[serde(default, deserialize_with = "present")]
+    pub(crate) role_id: Option<String>,
+    #[serde(default, deserialize_with = "present")]
+    pub(crate) attributes: Option<AttributesInput>,
 }
 
+// Some fields are read only by serde, to check the types of a request.
+#[allow(dead_code)]
 #[derive(Debug, Default, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub(crate) struct LicenseUpdateInput {
-    #[serde(default)]
+    #[serde(default, deserialize_with = "present")]
     pub(crate) licenses_to_assign: Option<Vec<AssignInput>>,
     #[serde(default)]
     pub(crate) licenses_to_remove: Option<Vec<String>>,
+    #[serde(default, deserialize_with = "present")]
+    pub(crate) license_warnings: Option<Vec<WarningInput>>,
+    #[serde(default, deserialize_with = "present")]
+    pub(crate) attributes: Option<AttributesInput>,
 }
 
 #[derive(Debug, Default, Deserialize, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub(crate) struct AssignInput {
+    #[serde(
+        default,
+        deserialize_with = "present",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub(crate) sku_id: Option<String>,
+    /// Echoed as `null` when absent, as the live service does.
+    #[serde(default)]
     pub(crate) excluded_plans: Option<Vec<String>>,
+}
+
+/// `licenseWarnings` of a request (the service's output; ignored, its type
+/// is checked).
+// Some fields are read only by serde, to check the types of a request.
+#[allow(dead_code)]
+#[derive(Debug, Default, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub(crate) struct WarningInput {
+    #[serde(default, deserialize_with = "present")]
+    pub(crate) code: Option<String>,
+    #[serde(default, deserialize_with = "present")]
+    pub(crate) message: Option<String>,
+    #[serde(default, deserialize_with = "present")]
+    pub(crate) service_plans: Option<Vec<String>>,
 }
 
 /// A JSON value with the first letter of every object key lower-cased, so

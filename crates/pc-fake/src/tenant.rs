@@ -81,7 +81,7 @@ impl Rng {
         self.below(100) < p
     }
 
-    fn guid(&mut self) -> String {
+    pub(crate) fn guid(&mut self) -> String {
         let a = self.next_u64();
         let b = self.next_u64();
         format!(

@@ -1,18 +1,25 @@
 //! Opaque continuation tokens that look like the real ones: they carry the
 //! position of a listing and contain `/`, `+`, `=` and `,`, so a client that
-//! puts them in a URL or trims them breaks visibly.
+//! puts them in a URL or trims them breaks visibly. A token is bound to its
+//! listing (a customer's users, a role's members, the partner's customers):
+//! it is refused by any other.
 
 /// Where a listing is and how it is sorted and filtered.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub(crate) struct Position {
     pub(crate) offset: u32,
     pub(crate) size: u16,
     pub(crate) sort: u8,
     pub(crate) descending: bool,
     pub(crate) inactive: bool,
+    /// The listing's filter in the fake's own form (e.g. `c:contoso` for the
+    /// customers whose company name starts with `contoso`); empty for none.
+    pub(crate) filter: String,
 }
 
-const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+/// The payload's alphabet (URL-safe base64): `/` and `+` only ever appear
+/// as the separators around it, so a payload of any text splits back.
+const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
 
 fn base64(bytes: &[u8]) -> String {
     let mut out = String::new();
@@ -67,16 +74,17 @@ pub(crate) fn customer_hash(customer: &str) -> u32 {
     hash
 }
 
-/// The token for `position` in a listing of `customer`.
-pub(crate) fn encode(position: Position, customer: &str) -> String {
-    let c = customer_hash(customer);
+/// The token for `position` in the listing `scope` (e.g. a customer id).
+pub(crate) fn encode(position: &Position, scope: &str) -> String {
+    let c = customer_hash(scope);
     let payload = format!(
-        "{}.{}.{}.{}.{}",
+        "{}.{}.{}.{}.{}.{}",
         position.offset,
         position.size,
         position.sort,
         position.descending as u8,
-        position.inactive as u8
+        position.inactive as u8,
+        position.filter
     );
     let b64 = base64(payload.as_bytes());
     format!(
@@ -87,10 +95,10 @@ pub(crate) fn encode(position: Position, customer: &str) -> String {
     )
 }
 
-/// The position a token points to, if it is a token of `customer` that this
-/// fake issued.
-pub(crate) fn decode(token: &str, customer: &str) -> Option<Position> {
-    let c = customer_hash(customer);
+/// The position a token points to, if it is a token of the listing `scope`
+/// that this fake issued.
+pub(crate) fn decode(token: &str, scope: &str) -> Option<Position> {
+    let c = customer_hash(scope);
     let (head, rest) = token.split_once(',')?;
     let (middle, _tail) = rest.rsplit_once(',')?;
     if u32::from_str_radix(head, 16).ok()? != c {
@@ -102,15 +110,16 @@ pub(crate) fn decode(token: &str, customer: &str) -> Option<Position> {
     if u16::from_str_radix(sum, 16).ok()? != checksum(&payload, c) {
         return None;
     }
-    let mut fields = payload.split('.');
+    let mut fields = payload.splitn(6, '.');
     let position = Position {
         offset: fields.next()?.parse().ok()?,
         size: fields.next()?.parse().ok()?,
         sort: fields.next()?.parse().ok()?,
         descending: fields.next()? == "1",
         inactive: fields.next()? == "1",
+        filter: fields.next()?.to_owned(),
     };
-    fields.next().is_none().then_some(position)
+    Some(position)
 }
 
 #[cfg(test)]
@@ -125,14 +134,15 @@ mod tests {
             sort: 2,
             descending: true,
             inactive: false,
+            filter: "c:contoso/+?.ltd".to_owned(),
         };
-        let token = encode(position, "4d3cf487-70f4-4e1e-9ff1-b2bfce8d9f04");
+        let token = encode(&position, "4d3cf487-70f4-4e1e-9ff1-b2bfce8d9f04");
         for c in ['/', '+', '=', ','] {
             assert!(token.contains(c), "{token}");
         }
         assert_eq!(
             decode(&token, "4D3CF487-70F4-4E1E-9FF1-B2BFCE8D9F04"),
-            Some(position)
+            Some(position.clone())
         );
         assert_eq!(decode(&token, "another-customer"), None);
         assert_eq!(
@@ -147,7 +157,15 @@ mod tests {
 
     #[test]
     fn base64_round_trip() {
-        for text in ["", "a", "ab", "abc", "abcd", "0.100.0.0.0"] {
+        for text in [
+            "",
+            "a",
+            "ab",
+            "abc",
+            "abcd",
+            "0.100.0.0.0",
+            "c:\u{fffd}?>~/+",
+        ] {
             assert_eq!(
                 unbase64(&base64(text.as_bytes())).as_deref(),
                 Some(text.as_bytes())

@@ -188,6 +188,7 @@ fn fault() -> impl Strategy<Value = ApiFault> {
         description,
         data,
         source,
+        ..ApiFault::default()
     })
 }
 

@@ -615,7 +615,7 @@ async fn the_reported_token_is_the_token_sent() {
     let server = server_with(|request: &Request| {
         if request.headers.contains_key("ms-continuationtoken") {
             return ResponseTemplate::new(401)
-                .set_body_json(json!({ "code": 800001, "description": "token expired" }));
+                .set_body_json(json!({ "code": 400, "description": "Access denied: the access token has expired." }));
         }
         ResponseTemplate::new(200).set_body_json(json!({
             "totalCount": 1,
@@ -1128,7 +1128,8 @@ async fn first_answer_lost_then(status: u16) -> SocketAddr {
                     if seen.fetch_add(1, Ordering::SeqCst) == 0 {
                         return;
                     }
-                    let body = r#"{"code":60026,"description":"already exists"}"#;
+                    let body =
+                        r#"{"description":"A user with this user principal name already exists."}"#;
                     let response = format!(
                         "HTTP/1.1 {status} X\r\ncontent-type: application/json\r\ncontent-length: {}\r\n\r\n{body}",
                         body.len()

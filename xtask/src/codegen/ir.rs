@@ -8,6 +8,8 @@ pub(crate) struct Api {
     pub(crate) version: String,
     /// The first server's URL; `None` when the spec lists none.
     pub(crate) base_url: Option<String>,
+    /// Every server, the first being the default.
+    pub(crate) servers: Vec<Server>,
     pub(crate) models: Vec<Model>,
     pub(crate) operations: Vec<Operation>,
     /// Models used as error bodies, in order of first use.
@@ -36,6 +38,25 @@ pub(crate) struct Model {
     pub(crate) name: String,
     pub(crate) doc: Option<String>,
     pub(crate) kind: ModelKind,
+    /// Values a request body of this model always carries, whatever the
+    /// caller set (`x-request-constants`): wire paths and string values.
+    pub(crate) request_constants: Vec<RequestConstant>,
+}
+
+/// A string a request body always carries at a path of wire names, such as
+/// `attributes.objectType: CustomerUser`.
+#[derive(Clone, Debug, PartialEq)]
+pub(crate) struct RequestConstant {
+    pub(crate) path: Vec<String>,
+    pub(crate) value: String,
+}
+
+/// A server of the spec: a base URL the client can be pointed at.
+pub(crate) struct Server {
+    /// The Rust variant name (`x-rust-name`, or from the host).
+    pub(crate) name: String,
+    pub(crate) url: String,
+    pub(crate) doc: Option<String>,
 }
 
 pub(crate) enum ModelKind {

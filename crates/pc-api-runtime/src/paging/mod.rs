@@ -11,6 +11,7 @@
 
 pub(crate) mod next_link;
 
+use std::any::Any;
 use std::collections::HashSet;
 use std::collections::hash_map::DefaultHasher;
 use std::fmt;
@@ -133,13 +134,69 @@ impl<T: fmt::Debug> fmt::Debug for Page<T> {
 }
 
 type SharedDecodeError = Arc<dyn Fn(u16, &[u8]) -> Box<dyn ApiErrorBody> + Send + Sync>;
-type Fetch<T> = Pin<Box<dyn Future<Output = Result<Fetched<T>, Error>> + Send>>;
+type Fetch = Pin<Box<dyn Future<Output = Result<Fetched, Error>> + Send>>;
+
+/// A decoded page whose type the pager does not know: the pager is not
+/// generic, so its code is compiled once, in this crate, not again in every
+/// generated crate for every page type.
+trait ErasedPage: Send {
+    fn next_link(&self) -> Option<NextLink<'_>>;
+    fn continuation_token(&self) -> Option<&str>;
+    fn into_any(self: Box<Self>) -> Box<dyn Any + Send>;
+}
+
+impl<T: Paged> ErasedPage for T {
+    fn next_link(&self) -> Option<NextLink<'_>> {
+        Paged::next_link(self)
+    }
+
+    fn continuation_token(&self) -> Option<&str> {
+        Paged::continuation_token(self)
+    }
+
+    fn into_any(self: Box<Self>) -> Box<dyn Any + Send> {
+        self
+    }
+}
+
+/// Decodes a page of the listing's type.
+type DecodePage = fn(&[u8]) -> Result<Box<dyn ErasedPage>, Error>;
+
+fn decode_page<T: Paged>(body: &[u8]) -> Result<Box<dyn ErasedPage>, Error> {
+    crate::pipeline::body::decode::<T>(body).map(|page| Box::new(page) as Box<dyn ErasedPage>)
+}
 
 /// The decoded response of one page.
-struct Fetched<T> {
+struct Fetched {
     status: StatusCode,
     headers: HeaderMap,
-    body: T,
+    body: Box<dyn ErasedPage>,
+}
+
+/// A page as the pager hands it out.
+struct ErasedPageOf {
+    number: u64,
+    status: StatusCode,
+    headers: HeaderMap,
+    body: Box<dyn ErasedPage>,
+    next_token: Option<Secret>,
+}
+
+impl ErasedPageOf {
+    /// The page with its type back. The pager of a `Pages<T>` decodes only
+    /// `T`s, so the error is never returned.
+    fn typed<T: Paged>(self) -> Result<Page<T>, Error> {
+        let body = self.body.into_any().downcast::<T>().map_err(|_| {
+            Error::new(ErrorKind::Decode).with_message("the page is not of the listing's type")
+        })?;
+        Ok(Page {
+            number: self.number,
+            status: self.status,
+            headers: self.headers,
+            body: *body,
+            next_token: self.next_token,
+        })
+    }
 }
 
 /// The pages of a listing, fetched lazily with a read-ahead of one page: the
@@ -150,8 +207,8 @@ struct Fetched<T> {
 ///
 /// `B` is the generated client's error body type.
 pub struct Pages<T, B = NoBody> {
-    pager: Pager<T>,
-    body_type: PhantomData<fn() -> B>,
+    pager: Pager,
+    page_type: PhantomData<fn() -> (T, B)>,
 }
 
 impl<T, B> Unpin for Pages<T, B> {}
@@ -173,18 +230,27 @@ impl<T: Paged, B: ApiErrorBody> Pages<T, B> {
         let decode: SharedDecodeError =
             Arc::new(move |status, body| Box::new(decode_error(status, body)));
         Pages {
-            pager: Pager::new(core.clone(), first, rules, decode),
-            body_type: PhantomData,
+            pager: Pager::new(core.clone(), first, rules, decode, decode_page::<T>),
+            page_type: PhantomData,
         }
     }
 
     /// The items of every page, in order.
     pub fn items(self) -> Items<T::Item, B> {
         Items {
-            pages: Some(Box::new(self.pager)),
+            pages: Some(self.pager),
+            take_items: take_items::<T>,
             current: Vec::new().into_iter(),
             body_type: PhantomData,
         }
+    }
+}
+
+fn take_items<T: Paged>(page: Box<dyn ErasedPage>) -> Vec<T::Item> {
+    match page.into_any().downcast::<T>() {
+        Ok(mut page) => page.take_items(),
+        // The pager of a `Pages<T>` only decodes `T`s.
+        Err(_) => Vec::new(),
     }
 }
 
@@ -192,9 +258,9 @@ impl<T: Paged, B> Stream for Pages<T, B> {
     type Item = Result<Page<T>, Error<B>>;
 
     fn poll_next(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
-        self.pager
-            .poll_page(cx)
-            .map(|page| page.map(|result| result.map_err(Error::retype)))
+        self.pager.poll_page(cx).map(|page| {
+            page.map(|result| result.and_then(ErasedPageOf::typed).map_err(Error::retype))
+        })
     }
 }
 
@@ -209,23 +275,13 @@ impl<T: Paged, B> FusedStream for Pages<T, B> {
 /// read ahead. Ends after the last item or after the first error, and keeps
 /// returning `None` after that.
 pub struct Items<I, B = NoBody> {
-    /// The items of each page; `None` after the last page or an error.
-    pages: Option<Box<dyn ItemPages<I>>>,
+    /// The pages; `None` after the last page or an error.
+    pages: Option<Pager>,
+    /// Moves the items out of a page of the listing's type.
+    take_items: fn(Box<dyn ErasedPage>) -> Vec<I>,
     /// The rest of the current page.
     current: std::vec::IntoIter<I>,
     body_type: PhantomData<fn() -> B>,
-}
-
-/// A pager, seen only through the items of its pages.
-trait ItemPages<I>: Send {
-    fn poll_items(&mut self, cx: &mut Context<'_>) -> Poll<Option<Result<Vec<I>, Error>>>;
-}
-
-impl<T: Paged> ItemPages<T::Item> for Pager<T> {
-    fn poll_items(&mut self, cx: &mut Context<'_>) -> Poll<Option<Result<Vec<T::Item>, Error>>> {
-        self.poll_page(cx)
-            .map(|page| page.map(|result| result.map(|mut page| page.body.take_items())))
-    }
 }
 
 impl<I, B> fmt::Debug for Items<I, B> {
@@ -249,9 +305,11 @@ impl<I, B> Stream for Items<I, B> {
             let Some(pages) = self.pages.as_mut() else {
                 return Poll::Ready(None);
             };
-            match pages.poll_items(cx) {
+            match pages.poll_page(cx) {
                 Poll::Pending => return Poll::Pending,
-                Poll::Ready(Some(Ok(items))) => self.current = items.into_iter(),
+                Poll::Ready(Some(Ok(page))) => {
+                    self.current = (self.take_items)(page.body).into_iter()
+                }
                 Poll::Ready(Some(Err(error))) => {
                     self.pages = None;
                     return Poll::Ready(Some(Err(error.retype())));
@@ -272,14 +330,14 @@ impl<I, B> FusedStream for Items<I, B> {
 }
 
 /// Where a listing is.
-enum State<T> {
+enum State {
     /// Not polled yet: nothing sent, no clock running.
     Idle(Box<Request>),
     /// Page `number` is on its way (or, after the read-ahead's first poll,
     /// already here).
     Fetching {
-        fetch: Fetch<T>,
-        ready: Option<Result<Fetched<T>, Error>>,
+        fetch: Fetch,
+        ready: Option<Result<Fetched, Error>>,
         number: u64,
         token: Option<Secret>,
     },
@@ -288,15 +346,16 @@ enum State<T> {
     Done,
 }
 
-struct Pager<T> {
+struct Pager {
     core: ClientCore,
     rules: &'static PagingRules,
     decode_error: SharedDecodeError,
+    decode_page: DecodePage,
     /// The first request: the fallback path and query, and the headers every page sends.
     first: Request,
     /// Hashes of every continuation token and token-less URL requested so far.
     seen: HashSet<u64>,
-    state: State<T>,
+    state: State,
     /// Whether the consumer waits for the page being fetched.
     waiting: Waiting,
     /// When the listing must be over; started at the first poll.
@@ -304,12 +363,13 @@ struct Pager<T> {
     started: bool,
 }
 
-impl<T: Paged> Pager<T> {
+impl Pager {
     fn new(
         core: ClientCore,
         first: Result<Request, Error>,
         rules: &'static PagingRules,
         decode_error: SharedDecodeError,
+        decode_page: DecodePage,
     ) -> Self {
         let (first, state) = match first {
             Ok(mut first) => {
@@ -328,6 +388,7 @@ impl<T: Paged> Pager<T> {
             core,
             rules,
             decode_error,
+            decode_page,
             first,
             seen: HashSet::new(),
             state,
@@ -347,15 +408,16 @@ impl<T: Paged> Pager<T> {
 
     /// The fetch of one page, polled by the listing itself (no task, no
     /// thread hand-off): dropping the listing drops it.
-    fn fetch(&self, request: Request) -> Fetch<T> {
+    fn fetch(&self, request: Request) -> Fetch {
         let core = self.core.clone();
         let decode_error = self.decode_error.clone();
+        let decode_page = self.decode_page;
         let waiting = self.waiting.clone();
         let operation_id = request.operation_id;
         Box::pin(async move {
             let response =
                 pipeline::send_read_ahead(&core, request, &*decode_error, waiting).await?;
-            match crate::pipeline::body::decode::<T>(&response.body) {
+            match decode_page(&response.body) {
                 Ok(body) => Ok(Fetched {
                     status: response.status,
                     headers: response.headers,
@@ -393,7 +455,7 @@ impl<T: Paged> Pager<T> {
         };
     }
 
-    fn poll_page(&mut self, cx: &mut Context<'_>) -> Poll<Option<Result<Page<T>, Error>>> {
+    fn poll_page(&mut self, cx: &mut Context<'_>) -> Poll<Option<Result<ErasedPageOf, Error>>> {
         if !self.started {
             // The listing's clock starts at its first poll, not when it is built.
             self.started = true;
@@ -465,9 +527,9 @@ impl<T: Paged> Pager<T> {
 
     /// Page `number` is here: start the read-ahead of the next one (or note
     /// why there is none) and hand the page out.
-    fn hand_out(&mut self, fetched: Fetched<T>, number: u64, cx: &mut Context<'_>) -> Page<T> {
+    fn hand_out(&mut self, fetched: Fetched, number: u64, cx: &mut Context<'_>) -> ErasedPageOf {
         let mut next_token = None;
-        match self.next_request(&fetched.body) {
+        match self.next_request(fetched.body.as_ref()) {
             Ok(None) => {}
             Ok(Some(next)) if number >= self.core.inner.max_pages => {
                 // The token is kept on the page and the error, so that the
@@ -494,7 +556,7 @@ impl<T: Paged> Pager<T> {
                 );
             }
         }
-        Page {
+        ErasedPageOf {
             number,
             status: fetched.status,
             headers: fetched.headers,
@@ -505,7 +567,7 @@ impl<T: Paged> Pager<T> {
 
     /// The request of the page after `body`, checked not to repeat a token
     /// or a token-less URL already requested.
-    fn next_request(&mut self, body: &T) -> Result<Option<NextRequest>, Error> {
+    fn next_request(&mut self, body: &dyn ErasedPage) -> Result<Option<NextRequest>, Error> {
         let link = body.next_link();
         let Some(next) = resolve_next(
             &self.core.inner.base,

@@ -16,6 +16,8 @@ pub(crate) mod body;
 pub(crate) mod request;
 pub(crate) mod timer;
 
+use std::future::Future;
+use std::pin::Pin;
 use std::time::Instant;
 
 use bytes::Bytes;
@@ -46,14 +48,21 @@ pub(crate) struct Response {
     pub(crate) correlation_id: String,
 }
 
+/// A boxed future of the send path. The pipeline's futures are boxed here,
+/// in this crate, so that their code is compiled once with the runtime
+/// rather than again in every generated crate that awaits them.
+pub(crate) type Sending<'a> = Pin<Box<dyn Future<Output = Result<Response, Error>> + Send + 'a>>;
+
 /// Sends a request of a plain call.
-pub(crate) async fn send(
-    core: &ClientCore,
+pub(crate) fn send<'a>(
+    core: &'a ClientCore,
     request: Request,
-    decode_error: DecodeError<'_>,
-) -> Result<Response, Error> {
-    let prepared = prepare(core, request)?;
-    retry_loop(core, prepared, decode_error, Clock::FirstPoll).await
+    decode_error: DecodeError<'a>,
+) -> Sending<'a> {
+    Box::pin(async move {
+        let prepared = prepare(core, request)?;
+        retry_loop(core, prepared, decode_error, Clock::FirstPoll).await
+    })
 }
 
 /// Sends the request of a listing's next page while the consumer may still
@@ -310,16 +319,38 @@ async fn authorization(core: &ClientCore, request: &Prepared) -> Result<HeaderVa
 
 fn provider_error(request: &Prepared, error: BoxError) -> Error {
     match error.downcast::<Error>() {
-        // The runtime's own credentials: their errors hold no secret.
-        Ok(own) => {
-            let message = own.to_string();
-            request.error(ErrorKind::Auth).with_message(message).with_source(own)
-        }
+        // The runtime's own credentials: their errors hold no secret, and
+        // say what the token endpoint answered; they are shown as they are,
+        // with the operation and the ids of the request that needed them.
+        Ok(own) => own
+            .with_operation(request.operation_id)
+            .with_ids(&request.request_id, &request.correlation_id),
         Err(other) => request
             .error(ErrorKind::Auth)
             .with_message("the token provider failed; its error is not shown because it may contain secrets (see `Error::token_provider_error`)")
             .with_withheld_source(other),
     }
+}
+
+/// What to do about the errors of Partner Center that mean the wrong kind of
+/// token (the project's notes §12).
+fn hint(status: StatusCode, body: &dyn ApiErrorBody) -> Option<&'static str> {
+    let message = body
+        .message()
+        .or(body.text())
+        .unwrap_or_default()
+        .to_ascii_lowercase();
+    if status == StatusCode::FORBIDDEN && message.contains("application credentials") {
+        return Some(
+            "this operation needs an App+User token (the secure application model: `auth::RefreshTokenCredential`), not an app-only one",
+        );
+    }
+    if status == StatusCode::UNAUTHORIZED && body.code().as_deref() == Some("900421") {
+        return Some(
+            "the access token has no MFA claim: sign in again interactively with multi-factor authentication (and consent again) to get a new refresh token",
+        );
+    }
+    None
 }
 
 /// The outcome of an attempt, as the retry loop sees it.
@@ -353,11 +384,16 @@ fn classify(
         }),
         Ok(answer) => {
             let retryable = RetryPolicy::is_retryable_status(answer.status);
-            let error = request
+            let body = decode_error(answer.status.as_u16(), &answer.body);
+            let hint = hint(answer.status, body.as_ref());
+            let mut error = request
                 .error(ErrorKind::Status)
                 .with_response(answer.status, answer.headers.clone())
-                .with_body(decode_error(answer.status.as_u16(), &answer.body))
+                .with_body(body)
                 .with_attempts(attempts);
+            if let Some(hint) = hint {
+                error = error.with_message(hint);
+            }
             if retryable {
                 Verdict::Retryable {
                     error,

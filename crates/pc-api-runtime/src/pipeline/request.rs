@@ -128,6 +128,25 @@ impl Request {
         Ok(())
     }
 
+    /// Sets the JSON request body like [`json_body`](Request::json_body), with
+    /// the strings its model always carries (`x-request-constants`): each
+    /// at its path of property names, unless the value sets that path
+    /// already. Objects on the way are created when absent.
+    pub fn json_body_with<T: serde::Serialize>(
+        &mut self,
+        value: &T,
+        constants: &[(&[&str], &str)],
+    ) -> Result<(), Error> {
+        let mut json = serde_json::to_value(value).map_err(|e| {
+            self.invalid("the request body cannot be serialised as JSON".to_owned())
+                .with_source(e)
+        })?;
+        for (path, constant) in constants {
+            set_if_absent(&mut json, path, constant);
+        }
+        self.json_body(&json)
+    }
+
     /// The value of a header set on the request, as text.
     pub(crate) fn header_str(&self, name: &str) -> Option<&str> {
         self.headers.get(name).and_then(|v| v.to_str().ok())
@@ -163,6 +182,35 @@ impl Request {
                 .extend_pairs(self.query.iter().map(|(k, v)| (*k, v.as_str())));
         }
         Ok(url)
+    }
+}
+
+/// Sets `path` in `json` to `constant` unless it holds a value already;
+/// objects on the way are created in place of absent or `null` ones.
+fn set_if_absent(json: &mut serde_json::Value, path: &[&str], constant: &str) {
+    let Some((leaf, parents)) = path.split_last() else {
+        return;
+    };
+    let mut node = json;
+    for key in parents {
+        let serde_json::Value::Object(map) = node else {
+            return;
+        };
+        let child = map
+            .entry((*key).to_owned())
+            .or_insert(serde_json::Value::Null);
+        if child.is_null() {
+            *child = serde_json::Value::Object(serde_json::Map::new());
+        }
+        node = child;
+    }
+    if let serde_json::Value::Object(map) = node {
+        let slot = map
+            .entry((*leaf).to_owned())
+            .or_insert(serde_json::Value::Null);
+        if slot.is_null() {
+            *slot = serde_json::Value::String(constant.to_owned());
+        }
     }
 }
 
@@ -221,6 +269,29 @@ mod tests {
             path_of("..")
                 .expect_err("dots")
                 .contains("must not be `.` or `..`")
+        );
+    }
+
+    #[test]
+    fn constants_fill_what_the_value_leaves_out() {
+        let body = |value: serde_json::Value| {
+            let mut request = Request::new(Method::PATCH, "op");
+            request
+                .json_body_with(&value, &[(&["attributes", "objectType"], "CustomerUser")])
+                .expect("body");
+            serde_json::from_slice::<serde_json::Value>(&request.body.expect("body")).expect("json")
+        };
+        assert_eq!(
+            body(serde_json::json!({"state": "active"})),
+            serde_json::json!({"state": "active", "attributes": {"objectType": "CustomerUser"}})
+        );
+        assert_eq!(
+            body(serde_json::json!({"attributes": {"etag": "e"}})),
+            serde_json::json!({"attributes": {"etag": "e", "objectType": "CustomerUser"}})
+        );
+        assert_eq!(
+            body(serde_json::json!({"attributes": {"objectType": "Mine"}})),
+            serde_json::json!({"attributes": {"objectType": "Mine"}})
         );
     }
 

@@ -3,6 +3,400 @@
 use pc_api_runtime::__codegen::{self as rt, Request};
 use pc_api_runtime::{Secret, ResponseValue};
 use super::{errors, types, Client, Error, Items, Pages};
+/// The request of [`Client::get_customers`](super::Client::get_customers): set optional parameters, then [`send`](GetCustomers::send).
+#[derive(Clone, Debug)]
+#[must_use = "a request builder does nothing until `send` is called"]
+pub struct GetCustomers {
+    client: Client,
+    size: Option<i32>,
+    seek_operation: Option<types::SeekOperation>,
+    filter: Option<types::CustomerFilter>,
+    correlation_id: Option<String>,
+    request_id: Option<String>,
+    continuation_token: Option<Secret>,
+    locale: Option<String>,
+}
+impl GetCustomers {
+    /// The `operationId` of the request in the spec.
+    pub const OPERATION_ID: &'static str = "getCustomers";
+    pub(crate) fn new(client: Client) -> Self {
+        Self {
+            client,
+            size: None,
+            seek_operation: None,
+            filter: None,
+            correlation_id: None,
+            request_id: None,
+            continuation_token: None,
+            locale: None,
+        }
+    }
+    /// The number of items per page. Without it the service picks its default (100 users per page, seen live); `0` asks for the default explicitly, as the .NET SDK and the PowerShell module send it. No maximum is documented.
+    ///
+    /// Sent as the `size` query parameter.
+    pub fn size(mut self, value: i32) -> Self {
+        self.size = Some(value);
+        self
+    }
+    /// The seek operation, sent with `MS-ContinuationToken` to move from a known page.
+    ///
+    /// Sent as the `seekOperation` query parameter.
+    pub fn seek_operation(mut self, value: types::SeekOperation) -> Self {
+        self.seek_operation = Some(value);
+        self
+    }
+    /// A `StartsWith` filter on the company name or the domain, sent as JSON text, e.g. `{"Field":"CompanyName","Value":"Contoso","Operator":"starts_with"}`.
+    ///
+    /// Sent as the `filter` query parameter.
+    pub fn filter(mut self, value: types::CustomerFilter) -> Self {
+        self.filter = Some(value);
+        self
+    }
+    /// Used for tracking requests internally. If a ms-correlationid is not provided, the server will generate a new one for each request. The client sends a fresh UUID when none is set.
+    ///
+    /// Sent as the `MS-CorrelationId` header parameter.
+    pub fn correlation_id(mut self, value: impl Into<String>) -> Self {
+        self.correlation_id = Some(value.into());
+        self
+    }
+    /// Used for idempotency of requests. If a ms-requestid is not provided, the server will generate a new one for each request. The client sends a fresh UUID for every call when none is set.
+    ///
+    /// Sent as the `MS-RequestId` header parameter.
+    pub fn request_id(mut self, value: impl Into<String>) -> Self {
+        self.request_id = Some(value.into());
+        self
+    }
+    /// The opaque seek token of the page to continue from, taken from the previous page's `links.next.headers` or `continuationToken`. It may contain `/`, `+`, `=` and `,` and is sent byte for byte. Treated as a secret: never shown in `Debug` output.
+    ///
+    /// Sent as the `MS-ContinuationToken` header parameter.
+    pub fn continuation_token(mut self, value: impl Into<Secret>) -> Self {
+        self.continuation_token = Some(value.into());
+        self
+    }
+    /// The locale of the response messages. The client sends its configured locale (default `en-US`) when none is set.
+    ///
+    /// Sent as the `X-Locale` header parameter.
+    pub fn locale(mut self, value: impl Into<String>) -> Self {
+        self.locale = Some(value.into());
+        self
+    }
+    #[inline]
+    fn request(&self) -> Result<Request, rt::RequestError> {
+        let Self {
+            client: _,
+            size,
+            seek_operation,
+            filter,
+            correlation_id,
+            request_id,
+            continuation_token,
+            locale,
+        } = self;
+        let mut request = Request::new(rt::Method::GET, Self::OPERATION_ID);
+        request.push_path("/v1/customers");
+        if let Some(value) = size {
+            request.query("size", &value.to_string());
+        }
+        if let Some(value) = seek_operation {
+            request.query("seekOperation", &value.to_string());
+        }
+        if let Some(value) = filter {
+            request.query("filter", &rt::to_json("filter", value)?);
+        }
+        if let Some(value) = correlation_id {
+            request.header("MS-CorrelationId", value)?;
+        }
+        if let Some(value) = request_id {
+            request.header("MS-RequestId", value)?;
+        }
+        if let Some(value) = continuation_token {
+            request.secret_header("MS-ContinuationToken", value)?;
+        }
+        if let Some(value) = locale {
+            request.header("X-Locale", value)?;
+        }
+        Ok(request)
+    }
+    const PAGING: rt::PagingRules = rt::PagingRules {
+        token_header: "MS-ContinuationToken",
+        seek: Some(("seekOperation", "Next")),
+        path_prefix: "/v1",
+    };
+    /// Lists every page, following the next links (see [`Pages`]).
+    ///
+    /// Every page is requested with the same `MS-CorrelationId` and a fresh `MS-RequestId`; while you work on one page, the next is fetched.
+    ///
+    /// ```no_run
+    /// # async fn example(client: &pc_api::Client) -> Result<(), pc_api::Error> {
+    /// use futures::TryStreamExt;
+    /// let mut pages = client.get_customers().pages();
+    /// while let Some(page) = pages.try_next().await? {
+    ///     println!("page {}", page.number());
+    /// }
+    /// # Ok(())
+    /// # }
+    /// ```
+    #[inline]
+    pub fn pages(self) -> Pages<types::CustomerCollection> {
+        Pages::start(&self.client, self.request(), &Self::PAGING, errors::decode_1)
+    }
+    /// Lists every item of every page, each exactly once and in order (see [`Items`]).
+    ///
+    /// ```no_run
+    /// # async fn example(client: &pc_api::Client) -> Result<(), pc_api::Error> {
+    /// use futures::TryStreamExt;
+    /// let all: Vec<_> = client.get_customers().stream().try_collect().await?;
+    /// # Ok(())
+    /// # }
+    /// ```
+    #[inline]
+    pub fn stream(self) -> Items<types::Customer> {
+        self.pages().items()
+    }
+    /// Continues a listing from a continuation token saved from [`Page::continuation_token`](pc_api_runtime::Page::continuation_token) or [`Error::resume_token`](pc_api_runtime::Error::resume_token): the first page fetched is the one the token points to, and the listing goes on from there.
+    ///
+    /// Sends the token in `MS-ContinuationToken` with `seekOperation=Next`.
+    pub fn resume(self, token: impl Into<Secret>) -> Self {
+        self.continuation_token(token).seek_operation(types::SeekOperation::Next)
+    }
+    /// Sends the request and decodes the response (200).
+    ///
+    /// A non-2xx status is an [`Error`] that keeps the status, the decoded error body and the request ids.
+    pub async fn send(self) -> Result<ResponseValue<types::CustomerCollection>, Error> {
+        rt::send_json(&self.client, self.request(), errors::decode_1).await
+    }
+}
+/// The request of [`Client::get_customer`](super::Client::get_customer): set optional parameters, then [`send`](GetCustomer::send).
+#[derive(Clone, Debug)]
+#[must_use = "a request builder does nothing until `send` is called"]
+pub struct GetCustomer {
+    client: Client,
+    customer_id: String,
+    correlation_id: Option<String>,
+    request_id: Option<String>,
+    locale: Option<String>,
+}
+impl GetCustomer {
+    /// The `operationId` of the request in the spec.
+    pub const OPERATION_ID: &'static str = "getCustomer";
+    pub(crate) fn new(client: Client, customer_id: String) -> Self {
+        Self {
+            client,
+            customer_id,
+            correlation_id: None,
+            request_id: None,
+            locale: None,
+        }
+    }
+    /// Used for tracking requests internally. If a ms-correlationid is not provided, the server will generate a new one for each request. The client sends a fresh UUID when none is set.
+    ///
+    /// Sent as the `MS-CorrelationId` header parameter.
+    pub fn correlation_id(mut self, value: impl Into<String>) -> Self {
+        self.correlation_id = Some(value.into());
+        self
+    }
+    /// Used for idempotency of requests. If a ms-requestid is not provided, the server will generate a new one for each request. The client sends a fresh UUID for every call when none is set.
+    ///
+    /// Sent as the `MS-RequestId` header parameter.
+    pub fn request_id(mut self, value: impl Into<String>) -> Self {
+        self.request_id = Some(value.into());
+        self
+    }
+    /// The locale of the response messages. The client sends its configured locale (default `en-US`) when none is set.
+    ///
+    /// Sent as the `X-Locale` header parameter.
+    pub fn locale(mut self, value: impl Into<String>) -> Self {
+        self.locale = Some(value.into());
+        self
+    }
+    #[inline]
+    fn request(&self) -> Result<Request, rt::RequestError> {
+        let Self { client: _, customer_id, correlation_id, request_id, locale } = self;
+        let mut request = Request::new(rt::Method::GET, Self::OPERATION_ID);
+        request.push_path("/v1/customers/");
+        request.push_path_param("customer_id", customer_id)?;
+        if let Some(value) = correlation_id {
+            request.header("MS-CorrelationId", value)?;
+        }
+        if let Some(value) = request_id {
+            request.header("MS-RequestId", value)?;
+        }
+        if let Some(value) = locale {
+            request.header("X-Locale", value)?;
+        }
+        Ok(request)
+    }
+    /// Sends the request and decodes the response (200).
+    ///
+    /// A non-2xx status is an [`Error`] that keeps the status, the decoded error body and the request ids.
+    pub async fn send(self) -> Result<ResponseValue<types::Customer>, Error> {
+        rt::send_json(&self.client, self.request(), errors::decode_1).await
+    }
+}
+/// The request of [`Client::get_customer_directory_roles`](super::Client::get_customer_directory_roles): set optional parameters, then [`send`](GetCustomerDirectoryRoles::send).
+#[derive(Clone, Debug)]
+#[must_use = "a request builder does nothing until `send` is called"]
+pub struct GetCustomerDirectoryRoles {
+    client: Client,
+    customer_id: String,
+    correlation_id: Option<String>,
+    request_id: Option<String>,
+    locale: Option<String>,
+}
+impl GetCustomerDirectoryRoles {
+    /// The `operationId` of the request in the spec.
+    pub const OPERATION_ID: &'static str = "getCustomerDirectoryRoles";
+    pub(crate) fn new(client: Client, customer_id: String) -> Self {
+        Self {
+            client,
+            customer_id,
+            correlation_id: None,
+            request_id: None,
+            locale: None,
+        }
+    }
+    /// Used for tracking requests internally. If a ms-correlationid is not provided, the server will generate a new one for each request. The client sends a fresh UUID when none is set.
+    ///
+    /// Sent as the `MS-CorrelationId` header parameter.
+    pub fn correlation_id(mut self, value: impl Into<String>) -> Self {
+        self.correlation_id = Some(value.into());
+        self
+    }
+    /// Used for idempotency of requests. If a ms-requestid is not provided, the server will generate a new one for each request. The client sends a fresh UUID for every call when none is set.
+    ///
+    /// Sent as the `MS-RequestId` header parameter.
+    pub fn request_id(mut self, value: impl Into<String>) -> Self {
+        self.request_id = Some(value.into());
+        self
+    }
+    /// The locale of the response messages. The client sends its configured locale (default `en-US`) when none is set.
+    ///
+    /// Sent as the `X-Locale` header parameter.
+    pub fn locale(mut self, value: impl Into<String>) -> Self {
+        self.locale = Some(value.into());
+        self
+    }
+    #[inline]
+    fn request(&self) -> Result<Request, rt::RequestError> {
+        let Self { client: _, customer_id, correlation_id, request_id, locale } = self;
+        let mut request = Request::new(rt::Method::GET, Self::OPERATION_ID);
+        request.push_path("/v1/customers/");
+        request.push_path_param("customer_id", customer_id)?;
+        request.push_path("/directoryroles");
+        if let Some(value) = correlation_id {
+            request.header("MS-CorrelationId", value)?;
+        }
+        if let Some(value) = request_id {
+            request.header("MS-RequestId", value)?;
+        }
+        if let Some(value) = locale {
+            request.header("X-Locale", value)?;
+        }
+        Ok(request)
+    }
+    /// Sends the request and decodes the response (200).
+    ///
+    /// A non-2xx status is an [`Error`] that keeps the status, the decoded error body and the request ids.
+    pub async fn send(
+        self,
+    ) -> Result<ResponseValue<types::DirectoryRoleCollection>, Error> {
+        rt::send_json(&self.client, self.request(), errors::decode_1).await
+    }
+}
+/// The request of [`Client::get_customer_subscribed_skus`](super::Client::get_customer_subscribed_skus): set optional parameters, then [`send`](GetCustomerSubscribedSkus::send).
+#[derive(Clone, Debug)]
+#[must_use = "a request builder does nothing until `send` is called"]
+pub struct GetCustomerSubscribedSkus {
+    client: Client,
+    customer_id: String,
+    license_group_ids: Option<Vec<types::LicenseGroupId>>,
+    correlation_id: Option<String>,
+    request_id: Option<String>,
+    locale: Option<String>,
+}
+impl GetCustomerSubscribedSkus {
+    /// The `operationId` of the request in the spec.
+    pub const OPERATION_ID: &'static str = "getCustomerSubscribedSkus";
+    pub(crate) fn new(client: Client, customer_id: String) -> Self {
+        Self {
+            client,
+            customer_id,
+            license_group_ids: None,
+            correlation_id: None,
+            request_id: None,
+            locale: None,
+        }
+    }
+    /// Only these license groups (`group1`: Azure Active Directory, `group2`: Minecraft), sent as one `licenseGroupIds=` pair each. The service reads them in any case (the reference writes `Group1`).
+    ///
+    /// Sent as the `licenseGroupIds` query parameter.
+    pub fn license_group_ids(
+        mut self,
+        value: impl IntoIterator<Item = impl Into<types::LicenseGroupId>>,
+    ) -> Self {
+        self.license_group_ids = Some(value.into_iter().map(Into::into).collect());
+        self
+    }
+    /// Used for tracking requests internally. If a ms-correlationid is not provided, the server will generate a new one for each request. The client sends a fresh UUID when none is set.
+    ///
+    /// Sent as the `MS-CorrelationId` header parameter.
+    pub fn correlation_id(mut self, value: impl Into<String>) -> Self {
+        self.correlation_id = Some(value.into());
+        self
+    }
+    /// Used for idempotency of requests. If a ms-requestid is not provided, the server will generate a new one for each request. The client sends a fresh UUID for every call when none is set.
+    ///
+    /// Sent as the `MS-RequestId` header parameter.
+    pub fn request_id(mut self, value: impl Into<String>) -> Self {
+        self.request_id = Some(value.into());
+        self
+    }
+    /// The locale of the response messages. The client sends its configured locale (default `en-US`) when none is set.
+    ///
+    /// Sent as the `X-Locale` header parameter.
+    pub fn locale(mut self, value: impl Into<String>) -> Self {
+        self.locale = Some(value.into());
+        self
+    }
+    #[inline]
+    fn request(&self) -> Result<Request, rt::RequestError> {
+        let Self {
+            client: _,
+            customer_id,
+            license_group_ids,
+            correlation_id,
+            request_id,
+            locale,
+        } = self;
+        let mut request = Request::new(rt::Method::GET, Self::OPERATION_ID);
+        request.push_path("/v1/customers/");
+        request.push_path_param("customer_id", customer_id)?;
+        request.push_path("/subscribedskus");
+        if let Some(value) = license_group_ids {
+            for value in value {
+                request.query("licenseGroupIds", &value.to_string());
+            }
+        }
+        if let Some(value) = correlation_id {
+            request.header("MS-CorrelationId", value)?;
+        }
+        if let Some(value) = request_id {
+            request.header("MS-RequestId", value)?;
+        }
+        if let Some(value) = locale {
+            request.header("X-Locale", value)?;
+        }
+        Ok(request)
+    }
+    /// Sends the request and decodes the response (200).
+    ///
+    /// A non-2xx status is an [`Error`] that keeps the status, the decoded error body and the request ids.
+    pub async fn send(
+        self,
+    ) -> Result<ResponseValue<types::SubscribedSkuCollection>, Error> {
+        rt::send_json(&self.client, self.request(), errors::decode_1).await
+    }
+}
 /// The request of [`Client::get_customer_users`](super::Client::get_customer_users): set optional parameters, then [`send`](GetCustomerUsers::send).
 #[derive(Clone, Debug)]
 #[must_use = "a request builder does nothing until `send` is called"]
@@ -39,7 +433,7 @@ impl GetCustomerUsers {
             locale: None,
         }
     }
-    /// The maximum number of customer users to return in one page. The service returns 100 when it is not set and accepts 1 to 500.
+    /// The number of items per page. Without it the service picks its default (100 users per page, seen live); `0` asks for the default explicitly, as the .NET SDK and the PowerShell module send it. No maximum is documented.
     ///
     /// Sent as the `size` query parameter.
     pub fn size(mut self, value: i32) -> Self {
@@ -109,6 +503,7 @@ impl GetCustomerUsers {
         self.locale = Some(value.into());
         self
     }
+    #[inline]
     fn request(&self) -> Result<Request, rt::RequestError> {
         let Self {
             client: _,
@@ -179,6 +574,7 @@ impl GetCustomerUsers {
     /// # Ok(())
     /// # }
     /// ```
+    #[inline]
     pub fn pages(self) -> Pages<types::CustomerUserCollection> {
         Pages::start(&self.client, self.request(), &Self::PAGING, errors::decode_1)
     }
@@ -191,6 +587,7 @@ impl GetCustomerUsers {
     /// # Ok(())
     /// # }
     /// ```
+    #[inline]
     pub fn stream(self) -> Items<types::CustomerUser> {
         self.pages().items()
     }
@@ -258,6 +655,7 @@ impl CreateCustomerUser {
         self.locale = Some(value.into());
         self
     }
+    #[inline]
     fn request(&self) -> Result<Request, rt::RequestError> {
         let Self { client: _, customer_id, correlation_id, request_id, locale, body } = self;
         let mut request = Request::new(rt::Method::POST, Self::OPERATION_ID);
@@ -275,7 +673,11 @@ impl CreateCustomerUser {
         }
         {
             let value = body;
-            request.json_body(value)?;
+            request
+                .json_body_with(
+                    value,
+                    &[(&["attributes", "objectType"], "CustomerUser")],
+                )?;
         }
         Ok(request)
     }
@@ -331,6 +733,7 @@ impl GetCustomerUser {
         self.locale = Some(value.into());
         self
     }
+    #[inline]
     fn request(&self) -> Result<Request, rt::RequestError> {
         let Self {
             client: _,
@@ -408,6 +811,7 @@ impl DeleteCustomerUser {
         self.locale = Some(value.into());
         self
     }
+    #[inline]
     fn request(&self) -> Result<Request, rt::RequestError> {
         let Self {
             client: _,
@@ -492,6 +896,7 @@ impl UpdateCustomerUser {
         self.locale = Some(value.into());
         self
     }
+    #[inline]
     fn request(&self) -> Result<Request, rt::RequestError> {
         let Self {
             client: _,
@@ -518,7 +923,11 @@ impl UpdateCustomerUser {
         }
         {
             let value = body;
-            request.json_body(value)?;
+            request
+                .json_body_with(
+                    value,
+                    &[(&["attributes", "objectType"], "CustomerUser")],
+                )?;
         }
         Ok(request)
     }
@@ -574,6 +983,7 @@ impl GetCustomerUserDirectoryRoles {
         self.locale = Some(value.into());
         self
     }
+    #[inline]
     fn request(&self) -> Result<Request, rt::RequestError> {
         let Self {
             client: _,
@@ -606,6 +1016,168 @@ impl GetCustomerUserDirectoryRoles {
     pub async fn send(
         self,
     ) -> Result<ResponseValue<types::DirectoryRoleCollection>, Error> {
+        rt::send_json(&self.client, self.request(), errors::decode_1).await
+    }
+}
+/// The request of [`Client::get_customer_directory_role_user_members`](super::Client::get_customer_directory_role_user_members): set optional parameters, then [`send`](GetCustomerDirectoryRoleUserMembers::send).
+#[derive(Clone, Debug)]
+#[must_use = "a request builder does nothing until `send` is called"]
+pub struct GetCustomerDirectoryRoleUserMembers {
+    client: Client,
+    customer_id: String,
+    role_id: String,
+    size: Option<i32>,
+    seek_operation: Option<types::SeekOperation>,
+    correlation_id: Option<String>,
+    request_id: Option<String>,
+    continuation_token: Option<Secret>,
+    locale: Option<String>,
+}
+impl GetCustomerDirectoryRoleUserMembers {
+    /// The `operationId` of the request in the spec.
+    pub const OPERATION_ID: &'static str = "getCustomerDirectoryRoleUserMembers";
+    pub(crate) fn new(client: Client, customer_id: String, role_id: String) -> Self {
+        Self {
+            client,
+            customer_id,
+            role_id,
+            size: None,
+            seek_operation: None,
+            correlation_id: None,
+            request_id: None,
+            continuation_token: None,
+            locale: None,
+        }
+    }
+    /// The number of items per page. Without it the service picks its default (100 users per page, seen live); `0` asks for the default explicitly, as the .NET SDK and the PowerShell module send it. No maximum is documented.
+    ///
+    /// Sent as the `size` query parameter.
+    pub fn size(mut self, value: i32) -> Self {
+        self.size = Some(value);
+        self
+    }
+    /// The seek operation, sent with `MS-ContinuationToken` to move from a known page.
+    ///
+    /// Sent as the `seekOperation` query parameter.
+    pub fn seek_operation(mut self, value: types::SeekOperation) -> Self {
+        self.seek_operation = Some(value);
+        self
+    }
+    /// Used for tracking requests internally. If a ms-correlationid is not provided, the server will generate a new one for each request. The client sends a fresh UUID when none is set.
+    ///
+    /// Sent as the `MS-CorrelationId` header parameter.
+    pub fn correlation_id(mut self, value: impl Into<String>) -> Self {
+        self.correlation_id = Some(value.into());
+        self
+    }
+    /// Used for idempotency of requests. If a ms-requestid is not provided, the server will generate a new one for each request. The client sends a fresh UUID for every call when none is set.
+    ///
+    /// Sent as the `MS-RequestId` header parameter.
+    pub fn request_id(mut self, value: impl Into<String>) -> Self {
+        self.request_id = Some(value.into());
+        self
+    }
+    /// The opaque seek token of the page to continue from, taken from the previous page's `links.next.headers` or `continuationToken`. It may contain `/`, `+`, `=` and `,` and is sent byte for byte. Treated as a secret: never shown in `Debug` output.
+    ///
+    /// Sent as the `MS-ContinuationToken` header parameter.
+    pub fn continuation_token(mut self, value: impl Into<Secret>) -> Self {
+        self.continuation_token = Some(value.into());
+        self
+    }
+    /// The locale of the response messages. The client sends its configured locale (default `en-US`) when none is set.
+    ///
+    /// Sent as the `X-Locale` header parameter.
+    pub fn locale(mut self, value: impl Into<String>) -> Self {
+        self.locale = Some(value.into());
+        self
+    }
+    #[inline]
+    fn request(&self) -> Result<Request, rt::RequestError> {
+        let Self {
+            client: _,
+            customer_id,
+            role_id,
+            size,
+            seek_operation,
+            correlation_id,
+            request_id,
+            continuation_token,
+            locale,
+        } = self;
+        let mut request = Request::new(rt::Method::GET, Self::OPERATION_ID);
+        request.push_path("/v1/customers/");
+        request.push_path_param("customer_id", customer_id)?;
+        request.push_path("/directoryroles/");
+        request.push_path_param("role_id", role_id)?;
+        request.push_path("/usermembers");
+        if let Some(value) = size {
+            request.query("size", &value.to_string());
+        }
+        if let Some(value) = seek_operation {
+            request.query("seekOperation", &value.to_string());
+        }
+        if let Some(value) = correlation_id {
+            request.header("MS-CorrelationId", value)?;
+        }
+        if let Some(value) = request_id {
+            request.header("MS-RequestId", value)?;
+        }
+        if let Some(value) = continuation_token {
+            request.secret_header("MS-ContinuationToken", value)?;
+        }
+        if let Some(value) = locale {
+            request.header("X-Locale", value)?;
+        }
+        Ok(request)
+    }
+    const PAGING: rt::PagingRules = rt::PagingRules {
+        token_header: "MS-ContinuationToken",
+        seek: Some(("seekOperation", "Next")),
+        path_prefix: "/v1",
+    };
+    /// Lists every page, following the next links (see [`Pages`]).
+    ///
+    /// Every page is requested with the same `MS-CorrelationId` and a fresh `MS-RequestId`; while you work on one page, the next is fetched.
+    ///
+    /// ```no_run
+    /// # async fn example(client: &pc_api::Client) -> Result<(), pc_api::Error> {
+    /// use futures::TryStreamExt;
+    /// let mut pages = client.get_customer_directory_role_user_members("<customer_id>", "<role_id>").pages();
+    /// while let Some(page) = pages.try_next().await? {
+    ///     println!("page {}", page.number());
+    /// }
+    /// # Ok(())
+    /// # }
+    /// ```
+    #[inline]
+    pub fn pages(self) -> Pages<types::UserMemberCollection> {
+        Pages::start(&self.client, self.request(), &Self::PAGING, errors::decode_1)
+    }
+    /// Lists every item of every page, each exactly once and in order (see [`Items`]).
+    ///
+    /// ```no_run
+    /// # async fn example(client: &pc_api::Client) -> Result<(), pc_api::Error> {
+    /// use futures::TryStreamExt;
+    /// let all: Vec<_> = client.get_customer_directory_role_user_members("<customer_id>", "<role_id>").stream().try_collect().await?;
+    /// # Ok(())
+    /// # }
+    /// ```
+    #[inline]
+    pub fn stream(self) -> Items<types::UserMember> {
+        self.pages().items()
+    }
+    /// Continues a listing from a continuation token saved from [`Page::continuation_token`](pc_api_runtime::Page::continuation_token) or [`Error::resume_token`](pc_api_runtime::Error::resume_token): the first page fetched is the one the token points to, and the listing goes on from there.
+    ///
+    /// Sends the token in `MS-ContinuationToken` with `seekOperation=Next`.
+    pub fn resume(self, token: impl Into<Secret>) -> Self {
+        self.continuation_token(token).seek_operation(types::SeekOperation::Next)
+    }
+    /// Sends the request and decodes the response (200).
+    ///
+    /// A non-2xx status is an [`Error`] that keeps the status, the decoded error body and the request ids.
+    pub async fn send(
+        self,
+    ) -> Result<ResponseValue<types::UserMemberCollection>, Error> {
         rt::send_json(&self.client, self.request(), errors::decode_1).await
     }
 }
@@ -661,6 +1233,7 @@ impl AddUserToDirectoryRole {
         self.locale = Some(value.into());
         self
     }
+    #[inline]
     fn request(&self) -> Result<Request, rt::RequestError> {
         let Self {
             client: _,
@@ -688,7 +1261,11 @@ impl AddUserToDirectoryRole {
         }
         {
             let value = body;
-            request.json_body(value)?;
+            request
+                .json_body_with(
+                    value,
+                    &[(&["attributes", "objectType"], "UserMember")],
+                )?;
         }
         Ok(request)
     }
@@ -751,6 +1328,7 @@ impl RemoveUserFromDirectoryRole {
         self.locale = Some(value.into());
         self
     }
+    #[inline]
     fn request(&self) -> Result<Request, rt::RequestError> {
         let Self {
             client: _,
@@ -793,7 +1371,7 @@ pub struct GetCustomerUserLicenses {
     client: Client,
     customer_id: String,
     user_id: String,
-    license_group_ids: Option<Vec<String>>,
+    license_group_ids: Option<Vec<types::LicenseGroupId>>,
     correlation_id: Option<String>,
     request_id: Option<String>,
     locale: Option<String>,
@@ -812,12 +1390,12 @@ impl GetCustomerUserLicenses {
             locale: None,
         }
     }
-    /// Only licenses of these license groups (`Group1` for Azure AD, `Group2` for Minecraft), sent as one `licenseGroupIds=` pair each.
+    /// Only these license groups (`group1`: Azure Active Directory, `group2`: Minecraft), sent as one `licenseGroupIds=` pair each. The service reads them in any case (the reference writes `Group1`).
     ///
     /// Sent as the `licenseGroupIds` query parameter.
     pub fn license_group_ids(
         mut self,
-        value: impl IntoIterator<Item = impl Into<String>>,
+        value: impl IntoIterator<Item = impl Into<types::LicenseGroupId>>,
     ) -> Self {
         self.license_group_ids = Some(value.into_iter().map(Into::into).collect());
         self
@@ -843,6 +1421,7 @@ impl GetCustomerUserLicenses {
         self.locale = Some(value.into());
         self
     }
+    #[inline]
     fn request(&self) -> Result<Request, rt::RequestError> {
         let Self {
             client: _,
@@ -861,7 +1440,7 @@ impl GetCustomerUserLicenses {
         request.push_path("/licenses");
         if let Some(value) = license_group_ids {
             for value in value {
-                request.query("licenseGroupIds", value);
+                request.query("licenseGroupIds", &value.to_string());
             }
         }
         if let Some(value) = correlation_id {
@@ -934,6 +1513,7 @@ impl UpdateCustomerUserLicenses {
         self.locale = Some(value.into());
         self
     }
+    #[inline]
     fn request(&self) -> Result<Request, rt::RequestError> {
         let Self {
             client: _,
@@ -961,7 +1541,11 @@ impl UpdateCustomerUserLicenses {
         }
         {
             let value = body;
-            request.json_body(value)?;
+            request
+                .json_body_with(
+                    value,
+                    &[(&["attributes", "objectType"], "LicenseUpdate")],
+                )?;
         }
         Ok(request)
     }

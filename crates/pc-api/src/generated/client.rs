@@ -2,9 +2,88 @@
 //! The operations of the API: a method on [`Client`] per operation, each returning a request builder of [`builder`].
 use super::{builder, types, Client};
 impl Client {
+    /// Get the partner's customers.
+    ///
+    /// Gets a page of the partner's customers, seek-paged like the users of a customer; with `filter`, only those whose company name or domain starts with a text. App-only and App+User tokens are accepted. Reference: learn.microsoft.com/partner-center/developer/get-a-list-of-customers and get-a-customer-by-name. Departure: the reference shows next links both with and without the `/v1` prefix; both are followed.
+    ///
+    /// `GET /v1/customers` (operation `getCustomers`).
+    ///
+    /// ```no_run
+    /// # async fn example(client: &pc_api::Client) -> Result<(), pc_api::Error> {
+    /// let response = client.get_customers().send().await?;
+    /// println!("{}", response.status());
+    /// # Ok(())
+    /// # }
+    /// ```
+    pub fn get_customers(&self) -> builder::GetCustomers {
+        builder::GetCustomers::new(self.clone())
+    }
+    /// Get a customer by id.
+    ///
+    /// Reference: learn.microsoft.com/partner-center/developer/get-a-customer-by-id. A customer without a relationship to the partner answers 403 with fault code 20002; a deleted tenant 404 with 60003.
+    ///
+    /// `GET /v1/customers/{customer_id}` (operation `getCustomer`).
+    ///
+    /// Arguments:
+    /// - `customer_id`: The customer tenant id (a GUID).
+    ///
+    /// ```no_run
+    /// # async fn example(client: &pc_api::Client) -> Result<(), pc_api::Error> {
+    /// let response = client.get_customer("<customer_id>").send().await?;
+    /// println!("{}", response.status());
+    /// # Ok(())
+    /// # }
+    /// ```
+    pub fn get_customer(&self, customer_id: impl Into<String>) -> builder::GetCustomer {
+        builder::GetCustomer::new(self.clone(), customer_id.into())
+    }
+    /// Get the directory roles of a customer's tenant.
+    ///
+    /// The roles of the tenant with their ids, which adding a user to a role needs. The service returns them all in one collection. Reference: learn.microsoft.com/partner-center/developer/get-all-of-a-customer-s-directory-roles.
+    ///
+    /// `GET /v1/customers/{customer_id}/directoryroles` (operation `getCustomerDirectoryRoles`).
+    ///
+    /// Arguments:
+    /// - `customer_id`: The customer tenant id (a GUID).
+    ///
+    /// ```no_run
+    /// # async fn example(client: &pc_api::Client) -> Result<(), pc_api::Error> {
+    /// let response = client.get_customer_directory_roles("<customer_id>").send().await?;
+    /// println!("{}", response.status());
+    /// # Ok(())
+    /// # }
+    /// ```
+    pub fn get_customer_directory_roles(
+        &self,
+        customer_id: impl Into<String>,
+    ) -> builder::GetCustomerDirectoryRoles {
+        builder::GetCustomerDirectoryRoles::new(self.clone(), customer_id.into())
+    }
+    /// Get the licenses a customer has bought (subscribed SKUs).
+    ///
+    /// Each SKU with its ids, counts and service plans: the SKU id is what assigning a license needs. Not supported by 21Vianet. Reference: learn.microsoft.com/partner-center/developer/get-a-list-of-available-licenses and get-a-list-of-available-licenses-by-license-group.
+    ///
+    /// `GET /v1/customers/{customer_id}/subscribedskus` (operation `getCustomerSubscribedSkus`).
+    ///
+    /// Arguments:
+    /// - `customer_id`: The customer tenant id (a GUID).
+    ///
+    /// ```no_run
+    /// # async fn example(client: &pc_api::Client) -> Result<(), pc_api::Error> {
+    /// let response = client.get_customer_subscribed_skus("<customer_id>").send().await?;
+    /// println!("{}", response.status());
+    /// # Ok(())
+    /// # }
+    /// ```
+    pub fn get_customer_subscribed_skus(
+        &self,
+        customer_id: impl Into<String>,
+    ) -> builder::GetCustomerSubscribedSkus {
+        builder::GetCustomerSubscribedSkus::new(self.clone(), customer_id.into())
+    }
     /// Get users for a customer.
     ///
-    /// Gets a page of the user accounts of a customer. Pages are linked by seek paging: `links.next` carries the next URI and the `MS-ContinuationToken` header to send with it. Requires App+User credentials (an App-only token gets 403).
+    /// Gets a page of the user accounts of a customer. Pages are linked by seek paging: `links.next` carries the next URI and the `MS-ContinuationToken` header to send with it. Requires App+User credentials (an App-only token gets 403). Reference: learn.microsoft.com/rest/api/partner-center/manage-customer-accounts/get-users-for-a-customer and partner-center/developer/get-a-list-of-all-user-accounts-for-a-customer. Departures from the reference: the query names are `SortField`, `SortDirection` and `seekOperation` (the reference renders them as `Sort` and `seek`), and `filter` and `MS-ContinuationToken`, missing there, are what the .NET SDK sends.
     ///
     /// `GET /v1/customers/{customer_id}/users` (operation `getCustomerUsers`).
     ///
@@ -26,7 +105,7 @@ impl Client {
     }
     /// Create a user account for a customer.
     ///
-    /// Creates a user in the customer's tenant. Set at least `userPrincipalName`, `displayName`, `usageLocation` and `passwordProfile`. The service answers 200 (as documented) or 201.
+    /// Creates a user in the customer's tenant. Set at least `userPrincipalName`, `displayName`, `usageLocation` and `passwordProfile`. The service answers 200 (as documented) or 201. The body carries `attributes.objectType: CustomerUser`, as the .NET SDK sends it. Reference: learn.microsoft.com/partner-center/developer/create-user-accounts-for-a-customer (its request body example is not valid JSON; the body here is the one the .NET SDK sends).
     ///
     /// `POST /v1/customers/{customer_id}/users` (operation `createCustomerUser`).
     ///
@@ -50,6 +129,8 @@ impl Client {
     }
     /// Get a user account of a customer by id.
     ///
+    /// An unknown user answers 404 with fault code 60002. Reference: learn.microsoft.com/partner-center/developer/get-a-user-account-by-id.
+    ///
     /// `GET /v1/customers/{customer_id}/users/{user_id}` (operation `getCustomerUser`).
     ///
     /// Arguments:
@@ -72,7 +153,7 @@ impl Client {
     }
     /// Delete a user account of a customer.
     ///
-    /// The user becomes `inactive` for 30 days, during which it is listed only with the deleted-users filter and can be restored; then it is purged.
+    /// The user becomes `inactive` for 30 days, during which it is listed only with the deleted-users filter and can be restored; then it is purged. Reference: learn.microsoft.com/partner-center/developer/delete-user-accounts-for-a-customer.
     ///
     /// `DELETE /v1/customers/{customer_id}/users/{user_id}` (operation `deleteCustomerUser`).
     ///
@@ -100,7 +181,7 @@ impl Client {
     }
     /// Update a user account, reset its password or restore it.
     ///
-    /// Updates the fields of the body that are set, and only those: a field left `None` is not sent. Setting `passwordProfile` resets the password. Setting `state` to `active` restores a deleted user, so set it only to restore one (the .NET SDK always sends it).
+    /// Updates the fields of the body that are set, and only those: a field left `None` is not sent. Setting `passwordProfile` resets the password. Setting `state` to `active` restores a deleted user, so set it only to restore one (the .NET SDK always sends it; this is the departure from it). The body carries `attributes.objectType`. Reference: learn.microsoft.com/partner-center/developer/update-user-accounts-for-a-customer, reset-user-password-for-a-customer and restore-a-user-for-a-customer (the update page's syntax table leaves out `{user-id}`; its example has it).
     ///
     /// `PATCH /v1/customers/{customer_id}/users/{user_id}` (operation `updateCustomerUser`).
     ///
@@ -131,6 +212,8 @@ impl Client {
     }
     /// Get the directory roles of a user.
     ///
+    /// Reference: learn.microsoft.com/partner-center/developer/get-user-roles-for-a-customer.
+    ///
     /// `GET /v1/customers/{customer_id}/users/{user_id}/directoryroles` (operation `getCustomerUserDirectoryRoles`).
     ///
     /// Arguments:
@@ -155,7 +238,37 @@ impl Client {
             user_id.into(),
         )
     }
+    /// Get the users of a directory role.
+    ///
+    /// A page of the role's members, seek-paged like the users of a customer. Reference: learn.microsoft.com/partner-center/developer/get-customer-users-assigned-to-a-role.
+    ///
+    /// `GET /v1/customers/{customer_id}/directoryroles/{role_id}/usermembers` (operation `getCustomerDirectoryRoleUserMembers`).
+    ///
+    /// Arguments:
+    /// - `customer_id`: The customer tenant id (a GUID).
+    /// - `role_id`: The directory role's id (a GUID).
+    ///
+    /// ```no_run
+    /// # async fn example(client: &pc_api::Client) -> Result<(), pc_api::Error> {
+    /// let response = client.get_customer_directory_role_user_members("<customer_id>", "<role_id>").send().await?;
+    /// println!("{}", response.status());
+    /// # Ok(())
+    /// # }
+    /// ```
+    pub fn get_customer_directory_role_user_members(
+        &self,
+        customer_id: impl Into<String>,
+        role_id: impl Into<String>,
+    ) -> builder::GetCustomerDirectoryRoleUserMembers {
+        builder::GetCustomerDirectoryRoleUserMembers::new(
+            self.clone(),
+            customer_id.into(),
+            role_id.into(),
+        )
+    }
     /// Add a user to a directory role.
+    ///
+    /// The body carries `attributes.objectType: UserMember`, which the reference marks as required. Reference: learn.microsoft.com/partner-center/developer/set-user-roles-for-a-customer.
     ///
     /// `POST /v1/customers/{customer_id}/directoryroles/{role_id}/usermembers` (operation `addUserToDirectoryRole`).
     ///
@@ -186,6 +299,8 @@ impl Client {
     }
     /// Remove a user from a directory role.
     ///
+    /// Reference: learn.microsoft.com/partner-center/developer/remove-customer-user-from-a-role.
+    ///
     /// `DELETE /v1/customers/{customer_id}/directoryroles/{role_id}/usermembers/{user_id}` (operation `removeUserFromDirectoryRole`).
     ///
     /// Arguments:
@@ -215,6 +330,8 @@ impl Client {
     }
     /// Get the licenses assigned to a user.
     ///
+    /// Not supported by 21Vianet. Reference: learn.microsoft.com/partner-center/developer/check-which-licenses-are-assigned-to-a-user and get-licenses-assigned-to-a-user-by-license-group.
+    ///
     /// `GET /v1/customers/{customer_id}/users/{user_id}/licenses` (operation `getCustomerUserLicenses`).
     ///
     /// Arguments:
@@ -241,7 +358,7 @@ impl Client {
     }
     /// Assign licenses to a user or remove them.
     ///
-    /// Fails with 400 and fault code 60012 when a license pool has no license left.
+    /// Fails with 400 and fault code 60012 when a license pool has no license left. The body carries `attributes.objectType: LicenseUpdate`. Not supported by 21Vianet. Reference: learn.microsoft.com/partner-center/developer/assign-licenses-to-a-user.
     ///
     /// `POST /v1/customers/{customer_id}/users/{user_id}/licenseupdates` (operation `updateCustomerUserLicenses`).
     ///

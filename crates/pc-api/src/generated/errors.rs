@@ -70,6 +70,12 @@ impl ApiErrorBody for ErrorBody {
     fn is_empty(&self) -> bool {
         matches!(self, Self::Empty)
     }
+    fn is_retryable(&self) -> Option<bool> {
+        match self {
+            Self::ApiFault(body) => body.is_retryable,
+            _ => None,
+        }
+    }
     fn empty_body() -> Self {
         Self::Empty
     }
@@ -78,6 +84,7 @@ impl ApiErrorBody for ErrorBody {
     }
 }
 /// Decodes an error body: 429 → `ThrottleFault`, any other status → `ApiFault`.
+#[inline]
 pub(super) fn decode_1(status: u16, body: &[u8]) -> ErrorBody {
     #[allow(clippy::match_single_binding)]
     match status {

@@ -2,11 +2,13 @@
 //! How the pages of paged operations are walked: the runtime's `Paged` for each page type, from the operation's `x-pagination`.
 use pc_api_runtime::{NextLink, Paged};
 use super::types;
-impl Paged for types::CustomerUserCollection {
-    type Item = types::CustomerUser;
+impl Paged for types::CustomerCollection {
+    type Item = types::Customer;
+    #[inline]
     fn take_items(&mut self) -> Vec<Self::Item> {
         std::mem::take(&mut self.items)
     }
+    #[inline]
     fn next_link(&self) -> Option<NextLink<'_>> {
         let link = self.links.as_ref()?.next.as_ref()?;
         Some(NextLink {
@@ -21,6 +23,59 @@ impl Paged for types::CustomerUserCollection {
                 .collect(),
         })
     }
+    #[inline]
+    fn continuation_token(&self) -> Option<&str> {
+        self.continuation_token.as_ref().map(|token| token.expose_secret())
+    }
+}
+impl Paged for types::CustomerUserCollection {
+    type Item = types::CustomerUser;
+    #[inline]
+    fn take_items(&mut self) -> Vec<Self::Item> {
+        std::mem::take(&mut self.items)
+    }
+    #[inline]
+    fn next_link(&self) -> Option<NextLink<'_>> {
+        let link = self.links.as_ref()?.next.as_ref()?;
+        Some(NextLink {
+            uri: link.uri.as_deref(),
+            headers: link
+                .headers
+                .iter()
+                .filter_map(|header| Some((
+                    header.key.as_deref()?,
+                    header.value.as_ref()?.expose_secret(),
+                )))
+                .collect(),
+        })
+    }
+    #[inline]
+    fn continuation_token(&self) -> Option<&str> {
+        self.continuation_token.as_ref().map(|token| token.expose_secret())
+    }
+}
+impl Paged for types::UserMemberCollection {
+    type Item = types::UserMember;
+    #[inline]
+    fn take_items(&mut self) -> Vec<Self::Item> {
+        std::mem::take(&mut self.items)
+    }
+    #[inline]
+    fn next_link(&self) -> Option<NextLink<'_>> {
+        let link = self.links.as_ref()?.next.as_ref()?;
+        Some(NextLink {
+            uri: link.uri.as_deref(),
+            headers: link
+                .headers
+                .iter()
+                .filter_map(|header| Some((
+                    header.key.as_deref()?,
+                    header.value.as_ref()?.expose_secret(),
+                )))
+                .collect(),
+        })
+    }
+    #[inline]
     fn continuation_token(&self) -> Option<&str> {
         self.continuation_token.as_ref().map(|token| token.expose_secret())
     }

@@ -64,6 +64,7 @@ impl GetPlot {
         self.x_session = Some(value.into());
         self
     }
+    #[inline]
     fn request(&self) -> Result<Request, rt::RequestError> {
         let Self {
             client: _,
@@ -151,6 +152,7 @@ impl ReplacePlot {
         self.r#where = Some(value);
         self
     }
+    #[inline]
     fn request(&self) -> Result<Request, rt::RequestError> {
         let Self { client: _, garden_id, plot_number, tag, sizes, r#where, body } = self;
         let mut request = Request::new(rt::Method::PUT, Self::OPERATION_ID);
@@ -203,6 +205,7 @@ impl DeletePlot {
             plot_number,
         }
     }
+    #[inline]
     fn request(&self) -> Result<Request, rt::RequestError> {
         let Self { client: _, garden_id, plot_number } = self;
         let mut request = Request::new(rt::Method::DELETE, Self::OPERATION_ID);
@@ -246,6 +249,7 @@ impl PatchPlot {
         self.body = Some(value);
         self
     }
+    #[inline]
     fn request(&self) -> Result<Request, rt::RequestError> {
         let Self { client: _, garden_id, plot_number, body } = self;
         let mut request = Request::new(rt::Method::PATCH, Self::OPERATION_ID);
@@ -285,6 +289,7 @@ impl ListMorePlants {
         self.x_cursor = Some(value.into());
         self
     }
+    #[inline]
     fn request(&self) -> Result<Request, rt::RequestError> {
         let Self { client: _, x_cursor } = self;
         let mut request = Request::new(rt::Method::GET, Self::OPERATION_ID);
@@ -313,6 +318,7 @@ impl ListMorePlants {
     /// # Ok(())
     /// # }
     /// ```
+    #[inline]
     pub fn pages(self) -> Pages<types::PlantList> {
         Pages::start(&self.client, self.request(), &Self::PAGING, errors::decode_2)
     }
@@ -325,6 +331,7 @@ impl ListMorePlants {
     /// # Ok(())
     /// # }
     /// ```
+    #[inline]
     pub fn stream(self) -> Items<types::Plant> {
         self.pages().items()
     }
@@ -373,6 +380,7 @@ impl ListPlants {
         self.api_secret = Some(value.into());
         self
     }
+    #[inline]
     fn request(&self) -> Result<Request, rt::RequestError> {
         let Self { client: _, x_cursor, api_secret } = self;
         let mut request = Request::new(rt::Method::GET, Self::OPERATION_ID);
@@ -404,6 +412,7 @@ impl ListPlants {
     /// # Ok(())
     /// # }
     /// ```
+    #[inline]
     pub fn pages(self) -> Pages<types::PlantList> {
         Pages::start(&self.client, self.request(), &Self::PAGING, errors::decode_2)
     }
@@ -416,6 +425,7 @@ impl ListPlants {
     /// # Ok(())
     /// # }
     /// ```
+    #[inline]
     pub fn stream(self) -> Items<types::Plant> {
         self.pages().items()
     }

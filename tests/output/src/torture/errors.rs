@@ -65,6 +65,7 @@ impl ApiErrorBody for ErrorBody {
     }
 }
 /// Decodes an error body: 404 → `Problem`, 5XX → text, any other status → `Problem`.
+#[inline]
 pub(super) fn decode_1(status: u16, body: &[u8]) -> ErrorBody {
     #[allow(clippy::match_single_binding)]
     match status {
@@ -74,6 +75,7 @@ pub(super) fn decode_1(status: u16, body: &[u8]) -> ErrorBody {
     }
 }
 /// Decodes an error body: any other status → text.
+#[inline]
 pub(super) fn decode_2(status: u16, body: &[u8]) -> ErrorBody {
     #[allow(clippy::match_single_binding)]
     match status {

@@ -4,9 +4,11 @@ use pc_api_runtime::{NextLink, Paged};
 use super::types;
 impl Paged for types::PlantList {
     type Item = types::Plant;
+    #[inline]
     fn take_items(&mut self) -> Vec<Self::Item> {
         std::mem::take(&mut self.plants)
     }
+    #[inline]
     fn next_link(&self) -> Option<NextLink<'_>> {
         let link = &self.paging.next;
         Some(NextLink {
@@ -14,6 +16,7 @@ impl Paged for types::PlantList {
             headers: Vec::new(),
         })
     }
+    #[inline]
     fn continuation_token(&self) -> Option<&str> {
         Some(self.cursor.expose_secret())
     }

@@ -175,6 +175,7 @@ pub(crate) fn emit(api: &Api, decoders: &Decoders) -> TokenStream {
                 .then(|| quote!(_ => rt::error_body_text(body),));
             quote! {
                 #[doc = #fn_doc]
+                #[inline]
                 pub(super) fn #name(status: u16, body: &[u8]) -> ErrorBody {
                     #[allow(clippy::match_single_binding)]
                     match status {

@@ -9,7 +9,9 @@ use quote::{format_ident, quote};
 
 use super::errors::Decoders;
 use super::{Scope, Target, doc_attr, inner_doc_attr, names_used, type_tokens};
-use crate::codegen::ir::{Api, Location, Operation, Paging, Param, PathPart, StatusMatch, TypeRef};
+use crate::codegen::ir::{
+    Api, Location, ModelKind, Operation, Paging, Param, PathPart, StatusMatch, TypeRef,
+};
 use crate::codegen::names::{field_ident, type_ident};
 
 /// The parameters of `op`, then the request body as a parameter named `body`.
@@ -54,7 +56,7 @@ pub(crate) fn emit_methods(api: &Api, target: &Target) -> TokenStream {
             use pc_api_runtime::Secret;
         )
     });
-    let methods = api.operations.iter().map(|op| emit_method(op, target));
+    let methods = api.operations.iter().map(|op| emit_method(api, op, target));
     quote! {
         #doc
         #secret
@@ -66,16 +68,35 @@ pub(crate) fn emit_methods(api: &Api, target: &Target) -> TokenStream {
     }
 }
 
+/// Whether `ty` is an open string enum, which converts from any `&str`.
+fn is_open_enum(api: &Api, ty: &TypeRef) -> bool {
+    matches!(ty, TypeRef::Named(name) if api.models.iter().any(|m| &m.name == name
+        && matches!(m.kind, ModelKind::Enum { unknown: Some(_), .. })))
+}
+
 /// The argument type of a required parameter or setter, and the
-/// expression that stores `value`.
-fn setter_type(param: &Param) -> (TokenStream, TokenStream) {
+/// expression that stores `value`. Strings, secrets and open enums take
+/// anything that converts (`"Group1"` for an open enum), arrays any
+/// iterator of those.
+fn setter_type(api: &Api, param: &Param) -> (TokenStream, TokenStream) {
     match &param.ty {
         TypeRef::String => (quote!(impl Into<String>), quote!(value.into())),
         TypeRef::Secret => (quote!(impl Into<Secret>), quote!(value.into())),
+        ty if !param.json && is_open_enum(api, ty) => {
+            let ty = type_tokens(ty, Scope::Sibling);
+            (quote!(impl Into<#ty>), quote!(value.into()))
+        }
         TypeRef::Array(item) if !param.json && **item == TypeRef::String => (
             quote!(impl IntoIterator<Item = impl Into<String>>),
             quote!(value.into_iter().map(Into::into).collect()),
         ),
+        TypeRef::Array(item) if !param.json && is_open_enum(api, item) => {
+            let item = type_tokens(item, Scope::Sibling);
+            (
+                quote!(impl IntoIterator<Item = impl Into<#item>>),
+                quote!(value.into_iter().map(Into::into).collect()),
+            )
+        }
         TypeRef::Array(item) if !param.json => {
             let item = type_tokens(item, Scope::Sibling);
             (
@@ -120,7 +141,7 @@ fn first_sentence(text: &str) -> String {
     }
 }
 
-fn emit_method(op: &Operation, target: &Target) -> TokenStream {
+fn emit_method(api: &Api, op: &Operation, target: &Target) -> TokenStream {
     let krate = &target.crate_path;
     let method = field_ident(&op.method_name);
     let builder = type_ident(&op.builder_name);
@@ -160,12 +181,12 @@ fn emit_method(op: &Operation, target: &Target) -> TokenStream {
         .then(|| quote!(#[deprecated = "deprecated in the spec"]));
     let params = args.iter().map(|p| {
         let ident = field_ident(&p.name);
-        let (ty, _) = setter_type(p);
+        let (ty, _) = setter_type(api, p);
         quote!(#ident: #ty)
     });
     let conversions = args.iter().map(|p| {
         let ident = field_ident(&p.name);
-        let (_, convert) = setter_type(p);
+        let (_, convert) = setter_type(api, p);
         rename_value(convert, &ident)
     });
     quote! {
@@ -225,7 +246,7 @@ pub(crate) fn emit_builders(api: &Api, target: &Target, decoders: &Decoders) -> 
     let builders = api
         .operations
         .iter()
-        .map(|op| emit_builder(op, target, decoders));
+        .map(|op| emit_builder(api, op, target, decoders));
     quote! {
         #doc
         #btree
@@ -251,7 +272,30 @@ fn value_call(location: Location, ty: &TypeRef, wire: &str) -> TokenStream {
     }
 }
 
-fn emit_builder(op: &Operation, target: &Target, decoders: &Decoders) -> TokenStream {
+/// The statement that sets the JSON body: with the constants its model
+/// always sends (`x-request-constants`), if it has any.
+fn body_call(api: &Api, ty: &TypeRef) -> TokenStream {
+    let constants = match ty {
+        TypeRef::Named(name) => api
+            .models
+            .iter()
+            .find(|m| &m.name == name)
+            .map(|m| m.request_constants.as_slice())
+            .unwrap_or_default(),
+        _ => &[],
+    };
+    if constants.is_empty() {
+        return quote!(request.json_body(value)?;);
+    }
+    let pairs = constants.iter().map(|c| {
+        let path = &c.path;
+        let value = &c.value;
+        quote!((&[#(#path),*], #value))
+    });
+    quote!(request.json_body_with(value, &[#(#pairs),*])?;)
+}
+
+fn emit_builder(api: &Api, op: &Operation, target: &Target, decoders: &Decoders) -> TokenStream {
     let builder = type_ident(&op.builder_name);
     let method = &op.method_name;
     let operation_id = &op.id;
@@ -285,7 +329,7 @@ fn emit_builder(op: &Operation, target: &Target, decoders: &Decoders) -> TokenSt
     });
     let setters = inputs.iter().filter(|p| !p.required).map(|p| {
         let ident = field_ident(&p.name);
-        let (ty, convert) = setter_type(p);
+        let (ty, convert) = setter_type(api, p);
         let location = match p.location {
             Location::Path => "path",
             Location::Query => "query",
@@ -325,7 +369,7 @@ fn emit_builder(op: &Operation, target: &Target, decoders: &Decoders) -> TokenSt
             let ident = field_ident(&p.name);
             let wire = &p.wire;
             let call = match &p.ty {
-                _ if p.location == Location::Body => value_call(p.location, &p.ty, wire),
+                _ if p.location == Location::Body => body_call(api, &p.ty),
                 _ if p.json => {
                     quote!(request.query(#wire, &rt::to_json(#wire, value)?);)
                 }
@@ -393,6 +437,7 @@ fn emit_builder(op: &Operation, target: &Target, decoders: &Decoders) -> TokenSt
 
             #(#setters)*
 
+            #[inline]
             fn request(&self) -> Result<Request, rt::RequestError> {
                 let Self { client: _, #(#all_idents),* } = self;
                 let mut request = Request::new(rt::Method::#http_method, Self::OPERATION_ID);
@@ -477,11 +522,13 @@ fn emit_paging_methods(
         };
 
         #pages_doc
+        #[inline]
         pub fn pages(self) -> Pages<types::#collection> {
             Pages::start(&self.client, self.request(), &Self::PAGING, #decoder)
         }
 
         #stream_doc
+        #[inline]
         pub fn stream(self) -> Items<#item> {
             self.pages().items()
         }

@@ -106,15 +106,18 @@ fn emit_paged(paging: &Paging) -> TokenStream {
         impl Paged for types::#collection {
             type Item = #item;
 
+            #[inline]
             fn take_items(&mut self) -> Vec<Self::Item> {
                 std::mem::take(&mut self.#items)
             }
 
+            #[inline]
             fn next_link(&self) -> Option<NextLink<'_>> {
                 let link = #link;
                 Some(NextLink { uri: #uri, headers: #headers })
             }
 
+            #[inline]
             fn continuation_token(&self) -> Option<&str> {
                 #token
             }

@@ -31,6 +31,7 @@ pub(crate) fn emit(api: &Api, target: &Target) -> TokenStream {
         }
         None => (quote!(), quote!(None)),
     };
+    let servers = emit_servers(api);
     let client_doc = doc_attr(&format!(
         "A client of {title}: one method per operation, each returning a request builder.\n\nCheap to clone: clones share one connection pool. It dereferences to the runtime's [`ClientCore`] for its settings (`base_url()`, `timeout()`, ...).\n\n```no_run\n# async fn example() -> Result<(), {krate}::Error> {{\nlet client = {krate}::Client::builder()\n    .bearer_token(\"<access token>\")\n    .build()?;\n# Ok(())\n# }}\n```",
         title = api.title
@@ -59,6 +60,8 @@ pub(crate) fn emit(api: &Api, target: &Target) -> TokenStream {
 
         /// The version of the API description (`info.version` of the spec).
         pub const API_VERSION: &str = #version;
+
+        #servers
 
         #client_doc
         #[derive(Clone, Debug)]
@@ -102,5 +105,62 @@ pub(crate) fn emit(api: &Api, target: &Target) -> TokenStream {
 
         /// The items of a listing, each exactly once and in order (see [`pc_api_runtime::Items`]).
         pub type Items<I> = pc_api_runtime::Items<I, ErrorBody>;
+    }
+}
+
+/// `Server`, when the spec lists several: each server's base URL, by name,
+/// for `ClientBuilder::base_url`.
+fn emit_servers(api: &Api) -> TokenStream {
+    if api.servers.len() < 2 {
+        return TokenStream::new();
+    }
+    let variants = api.servers.iter().map(|server| {
+        let ident = crate::codegen::names::type_ident(&server.name);
+        let doc = doc_attr(&format!(
+            "`{}`{}",
+            server.url,
+            server
+                .doc
+                .as_deref()
+                .map(|d| format!(": {d}"))
+                .unwrap_or_default()
+        ));
+        quote!(#doc #ident,)
+    });
+    let arms = api.servers.iter().map(|server| {
+        let ident = crate::codegen::names::type_ident(&server.name);
+        let url = &server.url;
+        quote!(Self::#ident => #url,)
+    });
+    let all = api.servers.iter().map(|server| {
+        let ident = crate::codegen::names::type_ident(&server.name);
+        quote!(Self::#ident)
+    });
+    quote! {
+        /// The servers of the spec. The first is the default base URL; pass
+        /// another to [`ClientBuilder::base_url`](pc_api_runtime::ClientBuilder::base_url).
+        #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+        pub enum Server {
+            #[default]
+            #(#variants)*
+        }
+
+        impl Server {
+            /// Every server, the default first.
+            pub const ALL: &'static [Server] = &[#(#all),*];
+
+            /// The server's base URL.
+            pub const fn url(self) -> &'static str {
+                match self {
+                    #(#arms)*
+                }
+            }
+        }
+
+        impl AsRef<str> for Server {
+            fn as_ref(&self) -> &str {
+                self.url()
+            }
+        }
     }
 }

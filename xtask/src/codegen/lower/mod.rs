@@ -34,7 +34,14 @@ pub(crate) fn lower(document: &Document, reserved: &Reserved) -> Result<Api, Spe
     };
     ctx.register_components();
     ctx.check_security();
-    let base_url = ctx.base_url();
+    let servers = ctx.servers();
+    if document.api.servers.is_empty() {
+        ctx.errors.push(SpecError::at(
+            "#/servers",
+            "the spec must list a server; `servers[0].url` is the client's default base URL",
+        ));
+    }
+    let base_url = servers.first().map(|s| s.url.clone());
     ctx.lower_components();
     let operations = ctx.lower_operations();
     let mut error_bodies: Vec<ErrorBodyModel> = Vec::new();
@@ -51,6 +58,7 @@ pub(crate) fn lower(document: &Document, reserved: &Reserved) -> Result<Api, Spe
         }
     }
     ctx.check_alias_cycles();
+    ctx.check_request_constants();
     ctx.check_shared_paging(&operations);
     if !ctx.errors.is_empty() {
         return Err(SpecErrors(ctx.errors));
@@ -59,6 +67,7 @@ pub(crate) fn lower(document: &Document, reserved: &Reserved) -> Result<Api, Spe
         title: names::sanitize_doc(&document.api.info.title),
         version: document.api.info.version.clone(),
         base_url,
+        servers,
         models: ctx.models,
         operations,
         error_bodies,
@@ -225,29 +234,111 @@ impl<'a> Lowering<'a> {
         }
     }
 
-    pub(super) fn base_url(&mut self) -> Option<String> {
-        let Some(server) = self.document.api.servers.first() else {
-            self.errors.push(SpecError::at(
-                "#/servers",
-                "the spec must list a server; `servers[0].url` is the client's default base URL",
-            ));
-            return None;
-        };
-        let url = server.url.trim_end_matches('/');
-        let absolute = url.starts_with("https://") || url.starts_with("http://");
-        if !absolute
-            || url.contains(['{', '?', '#', '@', ' '])
-            || !server.variables.as_ref().is_none_or(|v| v.is_empty())
-        {
-            self.errors.push(SpecError::at(
-                "#/servers/0/url",
-                format!(
-                    "server url `{}` must be an absolute http(s) URL without variables, credentials, query or fragment",
-                    server.url
-                ),
-            ));
-            return None;
+    /// Every path of `x-request-constants` names properties of the model,
+    /// objects down to a string.
+    pub(super) fn check_request_constants(&mut self) {
+        let mut errors = Vec::new();
+        for model in &self.models {
+            for constant in &model.request_constants {
+                let at = format!(
+                    "{}/x-request-constants",
+                    self.model_names
+                        .get(&model.name)
+                        .cloned()
+                        .unwrap_or_default()
+                );
+                let mut current = model.name.clone();
+                let last = constant.path.len() - 1;
+                for (i, wire) in constant.path.iter().enumerate() {
+                    let field = match self.models.iter().find(|m| m.name == current) {
+                        Some(Model {
+                            kind: ModelKind::Struct { fields },
+                            ..
+                        }) => fields.iter().find(|f| &f.wire == wire),
+                        _ => None,
+                    };
+                    let Some(field) = field else {
+                        errors.push(SpecError::at(
+                            &at,
+                            format!(
+                                "`{}` names `{wire}`, which is not a property of `{current}`",
+                                constant.path.join(".")
+                            ),
+                        ));
+                        break;
+                    };
+                    match (&field.ty, i == last) {
+                        (TypeRef::String, true) => {}
+                        (TypeRef::Named(next), false) => current = next.clone(),
+                        _ => {
+                            errors.push(SpecError::at(
+                                &at,
+                                format!(
+                                    "`{}` must lead through object properties to a string property",
+                                    constant.path.join(".")
+                                ),
+                            ));
+                            break;
+                        }
+                    }
+                }
+            }
         }
-        Some(url.to_owned())
+        self.errors.extend(errors);
+    }
+
+    /// Every server of the spec, with the name of its variant.
+    pub(super) fn servers(&mut self) -> Vec<Server> {
+        let mut servers: Vec<Server> = Vec::new();
+        for (i, server) in self.document.api.servers.iter().enumerate() {
+            let at = format!("#/servers/{i}");
+            let url = server.url.trim_end_matches('/');
+            let absolute = url.starts_with("https://") || url.starts_with("http://");
+            if !absolute
+                || url.contains(['{', '?', '#', '@', ' '])
+                || !server.variables.as_ref().is_none_or(|v| v.is_empty())
+            {
+                self.errors.push(SpecError::at(
+                    &format!("{at}/url"),
+                    format!(
+                        "server url `{}` must be an absolute http(s) URL without variables, credentials, query or fragment",
+                        server.url
+                    ),
+                ));
+                continue;
+            }
+            let name = match server.extensions.get("x-rust-name") {
+                Some(serde_json::Value::String(name))
+                    if names::is_valid_ident(name)
+                        && name.starts_with(|c: char| c.is_ascii_uppercase()) =>
+                {
+                    name.clone()
+                }
+                Some(_) => {
+                    self.errors.push(SpecError::at(
+                        &format!("{at}/x-rust-name"),
+                        "`x-rust-name` of a server must be a PascalCase Rust identifier",
+                    ));
+                    continue;
+                }
+                None => {
+                    let host = url.split("://").nth(1).unwrap_or_default();
+                    names::pascal(host).unwrap_or_else(|| format!("Server{i}"))
+                }
+            };
+            if servers.iter().any(|s| s.name == name) {
+                self.errors.push(SpecError::at(
+                    &at,
+                    format!("two servers are named `{name}`; set `x-rust-name` on one"),
+                ));
+                continue;
+            }
+            servers.push(Server {
+                name,
+                url: url.to_owned(),
+                doc: server.description.as_deref().map(names::sanitize_doc),
+            });
+        }
+        servers
     }
 }

@@ -197,11 +197,60 @@ impl Lowering<'_> {
             },
             _ => ModelKind::Alias(self.lower_type(schema, at, name)?),
         };
+        let request_constants = self.request_constants(schema, at)?;
+        if !request_constants.is_empty() && !matches!(kind, ModelKind::Struct { .. }) {
+            return Err(SpecError::at(
+                &format!("{at}/x-request-constants"),
+                "`x-request-constants` is supported on objects with properties only",
+            ));
+        }
         Ok(Model {
             name: name.to_owned(),
             doc,
             kind,
+            request_constants,
         })
+    }
+
+    /// `x-request-constants`: a mapping of dotted property paths to the
+    /// string every request body of the model carries there. The paths are
+    /// checked against the models once all are lowered.
+    fn request_constants(
+        &self,
+        schema: &Schema,
+        at: &str,
+    ) -> Result<Vec<RequestConstant>, SpecError> {
+        let Some(value) = schema.schema_data.extensions.get("x-request-constants") else {
+            return Ok(Vec::new());
+        };
+        let at = format!("{at}/x-request-constants");
+        let map = value.as_object().ok_or_else(|| {
+            SpecError::at(
+                &at,
+                "`x-request-constants` must map property paths (`attributes.objectType`) to strings",
+            )
+        })?;
+        let mut constants = Vec::new();
+        for (path, value) in map {
+            let value = value.as_str().ok_or_else(|| {
+                SpecError::at(
+                    &format!("{at}/{}", escape(path)),
+                    format!("the constant of `{path}` must be a string"),
+                )
+            })?;
+            let path: Vec<String> = path.split('.').map(str::to_owned).collect();
+            if path.iter().any(String::is_empty) {
+                return Err(SpecError::at(
+                    &at,
+                    format!("`{}` is not a path of property names", path.join(".")),
+                ));
+            }
+            constants.push(RequestConstant {
+                path,
+                value: value.to_owned(),
+            });
+        }
+        Ok(constants)
     }
 
     pub(super) fn lower_one_of(

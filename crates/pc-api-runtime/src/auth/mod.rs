@@ -1,4 +1,22 @@
-//! [`TokenProvider`]: where the bearer token of each request comes from.
+//! Signing in: [`TokenProvider`], where the bearer token of each request
+//! comes from, and the credentials partners sign in with:
+//! [`RefreshTokenCredential`] (the secure application model, App+User) and
+//! [`ClientSecretCredential`] (app-only). A failed sign-in is an error of
+//! kind `Auth` whose [`SignInError`] names the `AADSTS` code, a hint and the
+//! ids a support ticket needs.
+
+#[cfg(feature = "azure")]
+mod azure;
+mod credential;
+mod endpoint;
+
+#[cfg(feature = "azure")]
+pub use self::azure::{AzureCredential, TokenCredential};
+pub use self::credential::{
+    ClientSecretCredential, ClientSecretCredentialBuilder, RefreshTokenCredential,
+    RefreshTokenCredentialBuilder,
+};
+pub use self::endpoint::SignInError;
 
 use std::future::Future;
 use std::pin::Pin;
