@@ -93,6 +93,7 @@ pub struct ClientCore {
     pub(crate) inner: Arc<CoreInner>,
 }
 
+#[derive(Clone)]
 pub(crate) struct CoreInner {
     /// Without a trailing slash; operation paths start with `/`.
     pub(crate) base_url: String,
@@ -108,6 +109,8 @@ pub(crate) struct CoreInner {
     pub(crate) listing_timeout: Duration,
     /// Headers sent with every request, such as the calling application's name.
     pub(crate) default_headers: Vec<(&'static str, HeaderValue)>,
+    /// The throttle every request passes, in a partner-wide run.
+    pub(crate) gate: Option<Arc<crate::fanout::gate::Gate>>,
 }
 
 impl ClientCore {
@@ -144,6 +147,17 @@ impl ClientCore {
     /// The longest one listing may take.
     pub fn listing_timeout(&self) -> Duration {
         self.inner.listing_timeout
+    }
+
+    /// The same client (connection pool, token provider, limits) with every
+    /// request passing `gate`, and `retry` as its policy.
+    pub(crate) fn gated(&self, gate: Arc<crate::fanout::gate::Gate>, retry: RetryPolicy) -> ClientCore {
+        let mut inner = (*self.inner).clone();
+        inner.gate = Some(gate);
+        inner.retry = retry;
+        ClientCore {
+            inner: Arc::new(inner),
+        }
     }
 }
 
@@ -415,6 +429,7 @@ impl<C: ApiClient> ClientBuilder<C> {
                 max_pages: self.max_pages.unwrap_or(DEFAULT_MAX_PAGES),
                 listing_timeout: self.listing_timeout.unwrap_or(DEFAULT_LISTING_TIMEOUT),
                 default_headers,
+                gate: None,
             }),
         })
     }

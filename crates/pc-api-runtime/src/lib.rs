@@ -20,6 +20,7 @@ pub mod __codegen;
 pub mod auth;
 mod client;
 mod error;
+pub mod fanout;
 mod paging;
 mod pipeline;
 mod retry;

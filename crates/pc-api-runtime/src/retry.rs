@@ -27,6 +27,8 @@ use reqwest::header::{HeaderMap, RETRY_AFTER};
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct RetryPolicy {
     max_retries: u32,
+    /// Retries of 429 counted on their own, when set.
+    max_throttle_retries: Option<u32>,
     initial_backoff: Duration,
     max_backoff: Duration,
     max_retry_after: Duration,
@@ -36,6 +38,7 @@ impl Default for RetryPolicy {
     fn default() -> Self {
         RetryPolicy {
             max_retries: 3,
+            max_throttle_retries: None,
             initial_backoff: Duration::from_millis(500),
             max_backoff: Duration::from_secs(30),
             max_retry_after: Duration::from_secs(60),
@@ -61,6 +64,20 @@ impl RetryPolicy {
     pub fn max_retries(mut self, retries: u32) -> Self {
         self.max_retries = retries;
         self
+    }
+
+    /// Counts retries after 429 (throttling) on their own, up to `retries`,
+    /// instead of against [`max_retries`](RetryPolicy::max_retries): a
+    /// partner-wide run waits out throttling rather than failing a customer
+    /// over it.
+    pub fn max_throttle_retries(mut self, retries: u32) -> Self {
+        self.max_throttle_retries = Some(retries);
+        self
+    }
+
+    /// The retries left for 429s counted on their own, when they are.
+    pub(crate) fn throttle_retries(&self) -> Option<u32> {
+        self.max_throttle_retries
     }
 
     /// The wait before the first retry, doubled for each further one.

@@ -1,9 +1,12 @@
 //! Shortcuts for the common cases, built on the generated operations.
 
+use pc_api_runtime::fanout::{FanOut, FanOutBuilder, Listing, customer_ids};
+
 use crate::types::{
-    CustomerFilter, CustomerSearchField, CustomerUser, FieldFilterOperation, UserFilter, UserState,
+    Customer, CustomerFilter, CustomerSearchField, CustomerUser, CustomerUserCollection,
+    FieldFilterOperation, UserFilter, UserState,
 };
-use crate::{Client, Error, builder};
+use crate::{Client, Error, ErrorBody, builder};
 
 impl CustomerFilter {
     /// The customers whose company name starts with `prefix` (the service
@@ -54,6 +57,57 @@ impl UserFilter {
 }
 
 impl Client {
+    /// Every user of every customer of the partner: a partner-wide run
+    /// ([`FanOut`]) of [`get_customer_users`](Client::get_customer_users)
+    /// over the customers [`get_customers`](Client::get_customers) lists.
+    ///
+    /// At most 8 customers at a time (`.concurrency(n)`), the pages of each
+    /// in order; one throttle for the whole run (a 429 pauses every request
+    /// for its `Retry-After`, and the run settles just under the rate the
+    /// service allows; `.max_requests_per_second(r)` caps it); a customer
+    /// that fails is an [`Event::Failed`](crate::fanout::Event::Failed) and
+    /// the run goes on; `.checkpoint(..)` resumes an interrupted run.
+    ///
+    /// ```no_run
+    /// # async fn example(client: &pc_api::Client) -> Result<(), pc_api::Error> {
+    /// use futures::TryStreamExt;
+    /// use pc_api::fanout::{Checkpoint, Event};
+    ///
+    /// let mut checkpoint = Checkpoint::new();
+    /// let mut run = client.all_customer_users().page_size(500).run();
+    /// while let Some(event) = run.try_next().await? {
+    ///     match &event {
+    ///         Event::Page { customer, page } => {
+    ///             for user in &page.items {
+    ///                 println!("{customer} {:?}", user.user_principal_name);
+    ///             }
+    ///         }
+    ///         Event::Failed { customer, error } => eprintln!("{customer}: {error}"),
+    ///         Event::Done { .. } => {}
+    ///     }
+    ///     // Write the output, then persist the checkpoint with it.
+    ///     checkpoint.record(&event);
+    /// }
+    /// # Ok(())
+    /// # }
+    /// ```
+    pub fn all_customer_users(&self) -> FanOutBuilder<Client, CustomerUserCollection, ErrorBody> {
+        FanOut::builder(
+            self.clone(),
+            |client: &Client| customer_ids(client.get_customers().stream(), customer_id),
+            |client: &Client, listing: Listing| {
+                let mut request = client.get_customer_users(listing.customer);
+                if let Some(size) = listing.page_size {
+                    request = request.size(size);
+                }
+                match listing.resume {
+                    Some(token) => request.resume(token).pages(),
+                    None => request.pages(),
+                }
+            },
+        )
+    }
+
     /// Lists the deleted users of a customer: users in the 30 days between
     /// their deletion and their purge, which [`restore_user`](Client::restore_user)
     /// can bring back. A paged listing like
@@ -115,4 +169,14 @@ impl Client {
             .await?
             .into_inner())
     }
+}
+
+/// The id a customer's operations take: its `id`, or its tenant id.
+fn customer_id(customer: &Customer) -> Option<String> {
+    customer.id.clone().or_else(|| {
+        customer
+            .company_profile
+            .as_ref()
+            .and_then(|p| p.tenant_id.clone())
+    })
 }

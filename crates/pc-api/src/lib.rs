@@ -43,6 +43,9 @@ mod helpers;
 /// ([`auth::RefreshTokenCredential`]), app-only
 /// ([`auth::ClientSecretCredential`]), and [`TokenProvider`] for anything else.
 pub use pc_api_runtime::auth;
+/// Partner-wide runs: every user of every customer
+/// ([`Client::all_customer_users`]), under one throttle, resumable.
+pub use pc_api_runtime::fanout;
 pub use pc_api_runtime::{
     BoxError, BoxFuture, ClientCore, Cloud, DEFAULT_CONNECT_TIMEOUT, DEFAULT_LISTING_TIMEOUT,
     DEFAULT_LOCALE, DEFAULT_MAX_PAGES, DEFAULT_MAX_RESPONSE_BYTES, DEFAULT_TIMEOUT, ErrorKind,

@@ -6,6 +6,9 @@
 mod codegen;
 mod downstream;
 mod fake;
+mod fake_partner;
+mod fake_signin;
+mod fanout;
 mod limits;
 mod lookups;
 mod operations;

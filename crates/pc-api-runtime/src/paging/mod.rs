@@ -45,6 +45,12 @@ pub trait Paged: DeserializeOwned + Send + 'static {
     /// Moves the items out of the page.
     fn take_items(&mut self) -> Vec<Self::Item>;
 
+    /// How many items the page holds (for progress counts; generated code
+    /// implements it, the default counts nothing).
+    fn item_count(&self) -> usize {
+        0
+    }
+
     /// The link to the next page, if any.
     fn next_link(&self) -> Option<NextLink<'_>>;
 

@@ -171,11 +171,22 @@ async fn retry_loop(
     // Whether an earlier attempt may have reached the service and acted.
     let mut maybe_applied = false;
     let mut number: u32 = 0;
+    // Retries spent, on other failures and (when counted apart) on 429s.
+    let mut retries: u32 = 0;
+    let mut throttle_retries: u32 = 0;
     loop {
         number += 1;
+        let permit = match &core.inner.gate {
+            Some(gate) => Some(gate.admit().await),
+            None => None,
+        };
         let started = Instant::now();
         let outcome = attempt(core, &request, clock.clone()).await;
         let elapsed_ms = started.elapsed().as_millis() as u64;
+        let throttled = throttled_for(&outcome);
+        if let Some(permit) = permit {
+            permit.finish(throttled);
+        }
         let verdict = classify(&request, outcome, decode_error, number);
         let (mut error, retry_headers, reached) = match verdict {
             Verdict::Success(response) => {
@@ -193,7 +204,17 @@ async fn retry_loop(
             } => (error, headers, reached),
         };
         tracing::debug!(parent: &span, attempt = number, elapsed_ms, error = %error, "attempt failed");
-        if number > policy.retries() {
+        let exhausted = match (throttled.is_some(), policy.throttle_retries()) {
+            (true, Some(limit)) => {
+                throttle_retries += 1;
+                throttle_retries > limit
+            }
+            _ => {
+                retries += 1;
+                retries > policy.retries()
+            }
+        };
+        if exhausted {
             error = mark(error, maybe_applied);
             return Err(error);
         }
@@ -213,6 +234,17 @@ fn mark(error: Error, maybe_applied: bool) -> Error {
         error.with_maybe_applied()
     } else {
         error
+    }
+}
+
+/// The `Retry-After` of a 429 answer (1 s when it says none), for the
+/// run's throttle; `None` for any other outcome.
+fn throttled_for(outcome: &Result<Answer, AttemptError>) -> Option<std::time::Duration> {
+    match outcome {
+        Ok(answer) if answer.status == StatusCode::TOO_MANY_REQUESTS => Some(
+            crate::retry::retry_after(&answer.headers).unwrap_or(std::time::Duration::from_secs(1)),
+        ),
+        _ => None,
     }
 }
 

@@ -9,6 +9,10 @@ impl Paged for types::CustomerCollection {
         std::mem::take(&mut self.items)
     }
     #[inline]
+    fn item_count(&self) -> usize {
+        self.items.len()
+    }
+    #[inline]
     fn next_link(&self) -> Option<NextLink<'_>> {
         let link = self.links.as_ref()?.next.as_ref()?;
         Some(NextLink {
@@ -35,6 +39,10 @@ impl Paged for types::CustomerUserCollection {
         std::mem::take(&mut self.items)
     }
     #[inline]
+    fn item_count(&self) -> usize {
+        self.items.len()
+    }
+    #[inline]
     fn next_link(&self) -> Option<NextLink<'_>> {
         let link = self.links.as_ref()?.next.as_ref()?;
         Some(NextLink {
@@ -59,6 +67,10 @@ impl Paged for types::UserMemberCollection {
     #[inline]
     fn take_items(&mut self) -> Vec<Self::Item> {
         std::mem::take(&mut self.items)
+    }
+    #[inline]
+    fn item_count(&self) -> usize {
+        self.items.len()
     }
     #[inline]
     fn next_link(&self) -> Option<NextLink<'_>> {

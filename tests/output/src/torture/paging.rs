@@ -9,6 +9,10 @@ impl Paged for types::PlantList {
         std::mem::take(&mut self.plants)
     }
     #[inline]
+    fn item_count(&self) -> usize {
+        self.plants.len()
+    }
+    #[inline]
     fn next_link(&self) -> Option<NextLink<'_>> {
         let link = &self.paging.next;
         Some(NextLink {

@@ -112,6 +112,11 @@ fn emit_paged(paging: &Paging) -> TokenStream {
             }
 
             #[inline]
+            fn item_count(&self) -> usize {
+                self.#items.len()
+            }
+
+            #[inline]
             fn next_link(&self) -> Option<NextLink<'_>> {
                 let link = #link;
                 Some(NextLink { uri: #uri, headers: #headers })

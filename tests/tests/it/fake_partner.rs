@@ -1,0 +1,1 @@
+//! pc-fake at partner scale: many customers, a partner-wide request budget.
