@@ -151,7 +151,11 @@ impl ClientCore {
 
     /// The same client (connection pool, token provider, limits) with every
     /// request passing `gate`, and `retry` as its policy.
-    pub(crate) fn gated(&self, gate: Arc<crate::fanout::gate::Gate>, retry: RetryPolicy) -> ClientCore {
+    pub(crate) fn gated(
+        &self,
+        gate: Arc<crate::fanout::gate::Gate>,
+        retry: RetryPolicy,
+    ) -> ClientCore {
         let mut inner = (*self.inner).clone();
         inner.gate = Some(gate);
         inner.retry = retry;

@@ -29,7 +29,12 @@ struct Faults {
 
 /// A partner with `sizes[i]` users in customer `c{i}`, pages of 3; customers
 /// `forbidden` answer 403 20002, `deleted` 404 60003.
-async fn partner(sizes: &[usize], forbidden: &[usize], deleted: &[usize], faults: Faults) -> MockServer {
+async fn partner(
+    sizes: &[usize],
+    forbidden: &[usize],
+    deleted: &[usize],
+    faults: Faults,
+) -> MockServer {
     let sizes = sizes.to_vec();
     let forbidden = forbidden.to_vec();
     let deleted = deleted.to_vec();
@@ -51,12 +56,12 @@ async fn partner(sizes: &[usize], forbidden: &[usize], deleted: &[usize], faults
                 }
                 bucket.0 -= 1.0;
             }
-            if faults.throttle_every.is_some_and(|k| n % k == 0) {
+            if faults.throttle_every.is_some_and(|k| n.is_multiple_of(k)) {
                 return ResponseTemplate::new(429)
                     .insert_header("Retry-After", "0")
                     .set_body_json(json!({"statusCode": 429, "message": "Rate limit is exceeded. Try again in 0 seconds."}));
             }
-            if faults.unavailable_every.is_some_and(|k| n % k == 0) {
+            if faults.unavailable_every.is_some_and(|k| n.is_multiple_of(k)) {
                 return ResponseTemplate::new(503);
             }
             let token: usize = request
@@ -105,7 +110,12 @@ fn page(
     item: impl Fn(usize) -> serde_json::Value,
 ) -> ResponseTemplate {
     let start = token * size;
-    let chunk: Vec<serde_json::Value> = items.iter().skip(start).take(size).map(|i| item(*i)).collect();
+    let chunk: Vec<serde_json::Value> = items
+        .iter()
+        .skip(start)
+        .take(size)
+        .map(|i| item(*i))
+        .collect();
     let mut body = json!({ "totalCount": chunk.len(), "items": chunk });
     if start + size < items.len() {
         let next = format!("{prefix}-{}", token + 1);
@@ -171,7 +181,11 @@ impl Outcome {
                 continue;
             }
             let expected: Vec<String> = (0..*size).map(|u| format!("{customer}-u{u}")).collect();
-            assert_eq!(self.users.get(&customer).cloned().unwrap_or_default(), expected, "{customer}");
+            assert_eq!(
+                self.users.get(&customer).cloned().unwrap_or_default(),
+                expected,
+                "{customer}"
+            );
         }
     }
 }
@@ -199,14 +213,23 @@ async fn every_user_exactly_once_through_throttling_and_failures() {
         outcome.add(&event);
     }
     outcome.assert_exactly_once(&sizes, &[2, 5]);
-    assert_eq!(outcome.failed.get("c2"), Some(&(Some(403), Some("20002".to_owned()))));
-    assert_eq!(outcome.failed.get("c5"), Some(&(Some(404), Some("60003".to_owned()))));
+    assert_eq!(
+        outcome.failed.get("c2"),
+        Some(&(Some(403), Some("20002".to_owned())))
+    );
+    assert_eq!(
+        outcome.failed.get("c5"),
+        Some(&(Some(404), Some("60003".to_owned())))
+    );
     let progress = run.progress();
     assert_eq!(progress.customers_done, 9);
     assert_eq!(progress.customers_failed, 2);
     assert_eq!(progress.items, sizes.iter().sum::<usize>() as u64 - 1 - 5);
     assert!(progress.throttle.throttled > 0, "{progress:?}");
-    assert_eq!(progress.throttle.requests as usize, crate::support::request_count(&server).await);
+    assert_eq!(
+        progress.throttle.requests as usize,
+        crate::support::request_count(&server).await
+    );
 }
 
 /// A run interrupted at any event and resumed from the checkpoint committed
@@ -221,7 +244,9 @@ async fn resuming_from_a_checkpoint_lists_exactly_the_rest() {
         {
             let mut run = client(&server).all_customer_users().concurrency(2).run();
             for _ in 0..stop_after {
-                let Some(event) = run.try_next().await.expect("event") else { break };
+                let Some(event) = run.try_next().await.expect("event") else {
+                    break;
+                };
                 // The output and the checkpoint committed together.
                 outcome.add(&event);
                 checkpoint.record(&event);
@@ -294,7 +319,10 @@ async fn errors_that_doom_every_customer_end_the_run() {
     while let Some(event) = run.try_next().await.expect("the run") {
         outcome.add(&event);
     }
-    assert_eq!(outcome.done, BTreeSet::from(["c0".to_owned(), "c1".to_owned()]));
+    assert_eq!(
+        outcome.done,
+        BTreeSet::from(["c0".to_owned(), "c1".to_owned()])
+    );
     assert!(outcome.failed.contains_key("c9"));
 }
 
@@ -313,7 +341,13 @@ async fn only_concurrency_customers_are_listed_at_a_time() {
     assert!(progress.customers_running <= 4, "{progress:?}");
     // The customers listing is read only as far as needed (pages of 2).
     let received = server.received_requests().await.expect("recording");
-    let customer_pages = received.iter().filter(|r| r.url.path() == "/v1/customers").count();
-    assert!(customer_pages <= 4, "{customer_pages} pages of customers read");
+    let customer_pages = received
+        .iter()
+        .filter(|r| r.url.path() == "/v1/customers")
+        .count();
+    assert!(
+        customer_pages <= 4,
+        "{customer_pages} pages of customers read"
+    );
     let _ = Arc::new(());
 }

@@ -302,7 +302,10 @@ mod tests {
             gate.admit().await.finish(None);
         }
         let took = Instant::now().duration_since(start);
-        assert!(took >= Duration::from_secs(2) && took < Duration::from_millis(2050), "{took:?}");
+        assert!(
+            took >= Duration::from_secs(2) && took < Duration::from_millis(2050),
+            "{took:?}"
+        );
         // A request dropped unfinished frees its slot.
         drop(gate.admit().await);
         assert_eq!(gate.stats().requests, 22);

@@ -27,8 +27,8 @@ use futures_core::{FusedStream, Stream};
 use reqwest::StatusCode;
 use serde::{Deserialize, Serialize};
 
-pub use self::gate::ThrottleStats;
 use self::gate::Gate;
+pub use self::gate::ThrottleStats;
 use crate::client::{ApiClient, ClientCore};
 use crate::error::{Error, ErrorKind};
 use crate::paging::{Items, Page, Paged, Pages};
@@ -269,11 +269,10 @@ where
         let customers = (self.customers)(&client);
         let listing = Arc::clone(&self.listing);
         let page_size = self.page_size;
-        let start: Box<dyn Fn(Listing) -> Pages<T, B> + Send> =
-            Box::new(move |mut request| {
-                request.page_size = page_size;
-                listing(&client, request)
-            });
+        let start: Box<dyn Fn(Listing) -> Pages<T, B> + Send> = Box::new(move |mut request| {
+            request.page_size = page_size;
+            listing(&client, request)
+        });
         FanOut {
             customers: Some(customers),
             start,
