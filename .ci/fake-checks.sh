@@ -1,23 +1,41 @@
 #!/usr/bin/env bash
 # Checks pc-fake from the outside, as a newcomer and an independent checker
 # would: the curl walkthrough of the pc-fake issue (with size=0, the App-only
-# 403 and finding the customer by name), then schemathesis against the
-# running fake over every operation of spec/partner-center.yaml. Expects
-# target/debug/pc-fake and the venv of .ci/run (target/ci-venv).
+# 403 and finding the customer by name); signing in at the fake's Entra ID
+# token endpoint (rotation, the AADSTS errors, strict auth); a partner at
+# scale (generated customers, the 403/404 customers, the partner-wide
+# budget's 429s); then schemathesis against a fake with sign-in on over
+# every operation of spec/partner-center.yaml. Expects target/debug/pc-fake
+# and the venv of .ci/run (target/ci-venv).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 customer=4d3cf487-70f4-4e1e-9ff1-b2bfce8d9f04
-log=$(mktemp)
-target/debug/pc-fake --users 1000 --port 0 --app-only-token app-only >"$log" 2>&1 &
-fake=$!
-trap 'kill $fake 2>/dev/null || true; rm -f "$log"' EXIT
-for _ in $(seq 100); do
-  grep -q 'pc-fake: ready' "$log" && break
-  sleep 0.1
-done
-base=$(grep -o 'http://127\.0\.0\.1:[0-9]*' "$log" | head -n 1)
-[ -n "$base" ] || { cat "$log"; echo "pc-fake did not start" >&2; exit 1; }
+pids=()
+logs=()
+trap 'for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; rm -f "${logs[@]}"' EXIT
+
+# start_fake VAR ARGS...: starts target/debug/pc-fake ARGS on a free port
+# and sets VAR to its base URL.
+start_fake() {
+  local var=$1
+  shift
+  local log
+  log=$(mktemp)
+  logs+=("$log")
+  target/debug/pc-fake "$@" --port 0 >"$log" 2>&1 &
+  pids+=($!)
+  for _ in $(seq 100); do
+    grep -q 'pc-fake: ready' "$log" && break
+    sleep 0.1
+  done
+  local url
+  url=$(grep -o 'http://127\.0\.0\.1:[0-9]*' "$log" | head -n 1)
+  [ -n "$url" ] || { cat "$log"; echo "pc-fake $* did not start" >&2; exit 1; }
+  printf -v "$var" '%s' "$url"
+}
+
+start_fake base --users 1000 --app-only-token app-only
 users="$base/v1/customers/$customer/users"
 echo "pc-fake at $base"
 
@@ -86,19 +104,144 @@ assert len(seen) == 1000, len(seen)
 print(f"curl walkthrough: {len(seen)} distinct users in {pages} pages")
 PY
 
+# Signing in: the fake's Entra ID token endpoint, as a client without
+# pc-api would use it. Replies and errors as Entra ID writes them; the API
+# accepts only the tokens it issued.
+start_fake strict --users 1000 --sign-in
+echo "pc-fake with sign-in at $strict"
+python3 - "$strict" "$customer" <<'PY'
+import json, sys, urllib.error, urllib.parse, urllib.request
+base, customer = sys.argv[1], sys.argv[2]
+tenant, client_id = "contoso-partner.onmicrosoft.com", "5f1c2a9e-7a3b-4e7c-9d2f-8b6a1c0e3d4f"
+secret, refresh = "pc-fake-client-secret", "0.AAAA-pc-fake-initial-refresh-token"
+resource = "https://api.partnercenter.microsoft.com"
+def call(url, form=None, token=None):
+    data = urllib.parse.urlencode(form).encode() if form is not None else None
+    request = urllib.request.Request(url, data=data)
+    if token:
+        request.add_header("Authorization", f"Bearer {token}")
+    try:
+        with urllib.request.urlopen(request) as response:
+            return response.status, response.read().decode()
+    except urllib.error.HTTPError as error:
+        return error.code, error.read().decode()
+token_url = f"{base}/{tenant}/oauth2/v2.0/token"
+def exchange(rt, **changes):
+    form = {"grant_type": "refresh_token", "client_id": client_id, "client_secret": secret,
+            "scope": f"{resource}/user_impersonation", "refresh_token": rt}
+    form.update(changes)
+    return call(token_url, form)
+status, text = exchange(refresh)
+assert status == 200, (status, text)
+assert text.startswith('{"token_type":"Bearer","scope":"%s/user_impersonation","expires_in":3599,"ext_expires_in":3599,"access_token":"' % resource), text
+reply = json.loads(text)
+rotated, access = reply["refresh_token"], reply["access_token"]
+assert rotated != refresh and rotated.startswith("0.A"), rotated
+# The rotated refresh token works, and the old one too (not revoked).
+assert exchange(rotated)[0] == 200 and exchange(refresh)[0] == 200
+for changes, want in [
+    ({"client_secret": "wrong"}, (401, "invalid_client", 7000215)),
+    ({"client_id": "00000000-0000-4000-8000-000000000000"}, (400, "unauthorized_client", 700016)),
+    ({"refresh_token": "0.A-unknown"}, (400, "invalid_grant", 700082)),
+]:
+    status, text = exchange(refresh, **changes)
+    error = json.loads(text)
+    assert (status, error["error"], error["error_codes"][0]) == want, (changes, status, error)
+    description = error["error_description"]
+    assert description.startswith(f"AADSTS{want[2]}: ") and "\r\nTrace ID: " in description, description
+    assert "\r\nCorrelation ID: " in description and "\r\nTimestamp: " in description, description
+    for key in ("timestamp", "trace_id", "correlation_id", "error_uri"):
+        assert key in error, (key, error)
+status, text = call(f"{base}/fabrikam.onmicrosoft.com/oauth2/v2.0/token", {"grant_type": "refresh_token"})
+assert status == 400 and json.loads(text)["error_codes"] == [90002], (status, text)
+users = f"{base}/v1/customers/{customer}/users"
+assert call(users, token=access)[0] == 200
+status, text = call(users, token="made-up")
+assert status == 401 and json.loads(text)["code"] == 400, (status, text)
+status, text = call(users)
+assert status == 401 and json.loads(text)["code"] == 800001, (status, text)
+# App-only: the client credentials grant lists customers, not users.
+status, text = call(token_url, {"grant_type": "client_credentials", "client_id": client_id,
+                                "client_secret": secret, "scope": f"{resource}/.default"})
+app = json.loads(text)
+assert status == 200 and "refresh_token" not in app, text
+assert call(f"{base}/v1/customers", token=app["access_token"])[0] == 200
+status, text = call(users, token=app["access_token"])
+assert status == 403 and json.loads(text)["description"] == "This resource can't be accessed by application credentials.", text
+print("sign-in: rotation, the AADSTS errors, strict auth and app-only tokens as documented")
+PY
+
+# A partner at scale: 300 generated customers (2 without a relationship, 3
+# deleted); and a partner-wide budget of 20 requests a second.
+start_fake scale --customers 300 --no-relationship 2 --deleted 3
+start_fake budget --customers 5 --partner-rate 20
+echo "pc-fake with 300 customers at $scale, with a budget at $budget"
+python3 - "$scale" "$budget" <<'PY'
+import json, sys, threading, urllib.error, urllib.request
+base, budget = sys.argv[1], sys.argv[2]
+def get(url, headers=()):
+    request = urllib.request.Request(url, headers={"Authorization": "Bearer t", **dict(headers)})
+    try:
+        with urllib.request.urlopen(request) as response:
+            return response.status, dict(response.headers), response.read().decode()
+    except urllib.error.HTTPError as error:
+        return error.code, dict(error.headers), error.read().decode()
+# Every customer, following the next links (sequentially: within the budget).
+customers, url, headers = [], f"{base}/v1/customers?size=100", ()
+while url:
+    status, _, body = get(url, headers)
+    assert status == 200, (status, body)
+    page = json.loads(body)
+    customers += page["items"]
+    nxt = page["links"].get("next")
+    url = nxt and base + "/v1" + nxt["uri"]
+    headers = [(h["key"], h["value"]) for h in nxt["headers"]] if nxt else ()
+ids = [c["id"] for c in customers]
+assert len(ids) == 300 == len(set(ids)), len(ids)
+assert len({c["companyProfile"]["domain"] for c in customers}) == 300
+assert sum(not c["allowDelegatedAccess"] for c in customers) == 2
+statuses = {}
+for c in customers:
+    status, _, body = get(f"{base}/v1/customers/{c['id']}/users?size=1")
+    if status != 200:
+        statuses.setdefault((status, json.loads(body)["code"]), 0)
+        statuses[(status, json.loads(body)["code"])] += 1
+assert statuses.get((403, 20002)) == 2 and statuses.get((404, 60003)) == 3, statuses
+# Beyond the budget: 60 requests at once; the refused get the documented 429.
+answers = []
+def one():
+    answers.append(get(f"{budget}/v1/customers?size=1"))
+threads = [threading.Thread(target=one) for _ in range(60)]
+for t in threads: t.start()
+for t in threads: t.join()
+refused = [a for a in answers if a[0] == 429]
+assert refused, "no 429"
+for status, headers, body in refused:
+    retry = {k.lower(): v for k, v in headers.items()}["retry-after"]
+    assert int(retry) >= 1, retry
+    assert json.loads(body) == {"statusCode": 429, "message": f"Rate limit is exceeded. Try again in {retry} seconds."}, body
+print(f"partner scale: 300 customers listed once, 403 20002 and 404 60003 where marked, {len(refused)} of 60 throttled")
+PY
+
 # schemathesis, an independent checker, over every operation of the spec,
-# with every check but two the spec cannot express: `ignored_auth` (the fake
-# accepts any bearer token; it has no identity provider, and its 401s are
-# checked above) and `positive_data_acceptance` (schema-valid input the
-# service refuses too: an unknown continuation token, a user filter other
-# than UserState, a customer filter operator other than starts_with, 400;
-# an unknown customer, user or role id, 404; and a size above the fake's
-# maximum, 400, the one refusal that is the fake's choice).
+# against the fake with sign-in on and an access token it issued, with
+# every check but one the spec cannot express: `positive_data_acceptance`
+# (schema-valid input the service refuses too: an unknown continuation
+# token, a user filter other than UserState, a customer filter operator
+# other than starts_with, 400; an unknown customer, user or role id, 404;
+# and a size above the fake's maximum, 400, the one refusal that is the
+# fake's choice). `ignored_auth` holds: without sign-in configured the fake
+# accepts any bearer token, with it only its own.
+token=$(curl -sf -X POST "$strict/contoso-partner.onmicrosoft.com/oauth2/v2.0/token" \
+  -d grant_type=refresh_token -d client_id=5f1c2a9e-7a3b-4e7c-9d2f-8b6a1c0e3d4f \
+  -d client_secret=pc-fake-client-secret -d refresh_token=0.AAAA-pc-fake-initial-refresh-token \
+  --data-urlencode scope=https://api.partnercenter.microsoft.com/user_impersonation |
+  python3 -c 'import json, sys; print(json.load(sys.stdin)["access_token"])')
 target/ci-venv/bin/schemathesis run spec/partner-center.yaml \
-  --url "$base" \
-  -H 'Authorization: Bearer schemathesis' \
+  --url "$strict" \
+  -H "Authorization: Bearer $token" \
   --checks all \
-  --exclude-checks ignored_auth,positive_data_acceptance \
+  --exclude-checks positive_data_acceptance \
   --max-examples 100 \
   --seed 1 \
   --no-color \

@@ -6,8 +6,8 @@ use crate::tenant::{FakeUser, Rng};
 use crate::token;
 
 /// Whether the partner may act in a customer's tenant.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-pub(crate) enum Access {
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+pub enum CustomerAccess {
     /// A reseller relationship with delegated access: everything works.
     #[default]
     Granted,
@@ -24,7 +24,7 @@ pub(crate) struct Customer {
     pub(crate) commerce_id: String,
     pub(crate) company_name: String,
     pub(crate) domain: String,
-    pub(crate) access: Access,
+    pub(crate) access: CustomerAccess,
 }
 
 impl Customer {
@@ -34,7 +34,7 @@ impl Customer {
         id: String,
         users: &[FakeUser],
         company: Option<(String, String)>,
-        access: Access,
+        access: CustomerAccess,
     ) -> Self {
         let (company_name, domain) = company.unwrap_or_else(|| {
             let domain = derived_domain(&id, users);
@@ -64,7 +64,7 @@ impl Customer {
             "relationshipToPartner": "reseller",
             // A customer that removed the partner is still listed (so that a
             // partner-wide run meets its 403), without delegated access: a guess.
-            "allowDelegatedAccess": self.access != Access::NoRelationship,
+            "allowDelegatedAccess": self.access != CustomerAccess::NoRelationship,
             "customDomains": [],
             "links": { "self": { "uri": format!("/customers/{}", self.id), "method": "GET", "headers": [] } },
             "attributes": { "objectType": "Customer" }
@@ -222,7 +222,7 @@ mod tests {
                 "Contoso Ltd.".to_owned(),
                 "contoso.onmicrosoft.com".to_owned(),
             )),
-            Access::Granted,
+            CustomerAccess::Granted,
         );
         let parse = |text: &str| parse_filter(text);
         let company = parse(r#"{"Field":"CompanyName","Value":"cONTO","Operator":"starts_with"}"#)

@@ -11,11 +11,13 @@ use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::Response;
 use bytes::Bytes;
 
-use crate::customer::{self, Access, Customer};
+use crate::customer::{self, Customer, CustomerAccess as Access};
+use crate::partner::Budget;
+use crate::signin::{Entra, TokenCheck};
 use crate::state::{self, LicenseUpdateInput, MemberInput, Tenant, UserInput};
-use crate::tenant::FakeUser;
+use crate::tenant::{Derived, FakeUser};
 use crate::token::{self, Position};
-use crate::{Faults, RecordedRequest};
+use crate::{Counters, Faults, RecordedRequest};
 
 /// The largest request body the fake reads.
 const MAX_BODY: usize = 1024 * 1024;
@@ -31,6 +33,10 @@ const CUSTOMERS_SCOPE: &str = "partner/customers";
 /// The description of the 403 an App-only token gets on the customer-user
 /// endpoints (notes §4, §12); the notes give no code, so none is sent.
 const APP_ONLY: &str = "This resource can't be accessed by application credentials.";
+/// The description of the 401 an App+User token without MFA gets, with the
+/// code 900421 that secondary sources report (notes §12); the text is the
+/// fake's.
+const NO_MFA: &str = "Multi-factor authentication is required: the access token was issued to a sign-in without MFA.";
 
 pub(crate) struct Options {
     pub(crate) max_page_size: u16,
@@ -43,9 +49,15 @@ pub(crate) struct Options {
 /// A customer as the builder configured it.
 pub(crate) struct CustomerSetup {
     pub(crate) id: String,
-    pub(crate) users: Vec<FakeUser>,
+    pub(crate) users: Users,
     pub(crate) company: Option<(String, String)>,
     pub(crate) access: Access,
+}
+
+/// The users of a customer: given, or derived on demand.
+pub(crate) enum Users {
+    Given(Vec<FakeUser>),
+    Derived(Derived),
 }
 
 pub(crate) struct Shared {
@@ -60,6 +72,59 @@ pub(crate) struct Shared {
     counter: AtomicU64,
     token_uses: Mutex<HashMap<String, u64>>,
     replies: Mutex<Replies>,
+    /// Entra ID, when sign-in is configured ("strict auth").
+    pub(crate) entra: Option<Entra>,
+    /// The partner-wide request budget, when configured.
+    budget: Option<Mutex<Budget>>,
+    pub(crate) stats: Stats,
+}
+
+/// The counters behind [`Counters`].
+#[derive(Default)]
+pub(crate) struct Stats {
+    api_requests: AtomicU64,
+    throttled: AtomicU64,
+    budget_throttled: AtomicU64,
+    unauthorized: AtomicU64,
+    token_requests: AtomicU64,
+    tokens_issued: AtomicU64,
+    token_errors: AtomicU64,
+}
+
+impl Stats {
+    pub(crate) fn snapshot(&self) -> Counters {
+        let get = |c: &AtomicU64| c.load(Ordering::SeqCst);
+        let api_requests = get(&self.api_requests);
+        let throttled = get(&self.throttled);
+        Counters {
+            api_requests,
+            served: api_requests.saturating_sub(throttled),
+            throttled,
+            budget_throttled: get(&self.budget_throttled),
+            unauthorized: get(&self.unauthorized),
+            token_requests: get(&self.token_requests),
+            tokens_issued: get(&self.tokens_issued),
+            token_errors: get(&self.token_errors),
+        }
+    }
+
+    pub(crate) fn reset(&self) {
+        for counter in [
+            &self.api_requests,
+            &self.throttled,
+            &self.budget_throttled,
+            &self.unauthorized,
+            &self.token_requests,
+            &self.tokens_issued,
+            &self.token_errors,
+        ] {
+            counter.store(0, Ordering::SeqCst);
+        }
+    }
+}
+
+fn bump(counter: &AtomicU64) {
+    counter.fetch_add(1, Ordering::Relaxed);
 }
 
 /// What identifies a repeated request: `MS-RequestId`, method, path and a
@@ -100,14 +165,30 @@ impl Shared {
         setups: Vec<CustomerSetup>,
         options: Options,
         requests: Arc<Mutex<Vec<RecordedRequest>>>,
+        entra: Option<Entra>,
+        budget: Option<Budget>,
     ) -> Arc<Self> {
         let mut customers = Vec::with_capacity(setups.len());
         let mut tenants = Vec::with_capacity(setups.len());
-        let mut by_id = HashMap::new();
+        let mut by_id = HashMap::with_capacity(setups.len());
         for setup in setups {
-            let customer =
-                Customer::new(setup.id.clone(), &setup.users, setup.company, setup.access);
-            let tenant = Mutex::new(Tenant::new(setup.id.clone(), setup.users));
+            let (customer, tenant) = match setup.users {
+                Users::Given(users) => (
+                    Customer::new(setup.id.clone(), &users, setup.company, setup.access),
+                    Tenant::new(setup.id.clone(), users),
+                ),
+                Users::Derived(derived) => {
+                    let company = setup.company.unwrap_or_else(|| {
+                        let domain = derived.domain.clone();
+                        (customer::company_name_of(&domain), domain)
+                    });
+                    (
+                        Customer::new(setup.id.clone(), &[], Some(company), setup.access),
+                        Tenant::derived(setup.id.clone(), derived),
+                    )
+                }
+            };
+            let tenant = Mutex::new(tenant);
             // A customer added twice keeps its first place and its last setup.
             match by_id.get(&setup.id.to_ascii_lowercase()) {
                 Some(&index) => {
@@ -131,7 +212,38 @@ impl Shared {
             created: AtomicU64::new(0),
             token_uses: Mutex::new(HashMap::new()),
             replies: Mutex::new(Replies::default()),
+            entra,
+            budget: budget.map(Mutex::new),
+            stats: Stats::default(),
         })
+    }
+
+    /// The customers with their current numbers of users.
+    pub(crate) fn customer_infos(&self) -> Vec<crate::CustomerInfo> {
+        self.customers
+            .iter()
+            .zip(&self.tenants)
+            .map(|(customer, tenant)| {
+                let (users, deleted_users) = tenant.lock().map(|t| t.counts()).unwrap_or_default();
+                crate::CustomerInfo {
+                    id: customer.id.clone(),
+                    company_name: customer.company_name.clone(),
+                    domain: customer.domain.clone(),
+                    users,
+                    deleted_users,
+                    access: customer.access,
+                }
+            })
+            .collect()
+    }
+
+    /// Whether the users of each customer are still derived on demand.
+    #[cfg(test)]
+    pub(crate) fn derived_tenants(&self) -> usize {
+        self.tenants
+            .iter()
+            .filter(|t| t.lock().is_ok_and(|t| t.is_derived()))
+            .count()
     }
 }
 
@@ -153,7 +265,17 @@ fn fault_without_code(status: StatusCode, description: &str) -> (StatusCode, Vec
 }
 
 async fn handle(State(shared): State<Arc<Shared>>, request: Request) -> Response {
-    let number = shared.counter.fetch_add(1, Ordering::SeqCst) + 1;
+    // The token endpoint of the fake's Entra ID, when sign-in is configured:
+    // not an API request (no number, no faults, no budget).
+    let token_tenant = shared
+        .entra
+        .as_ref()
+        .and_then(|_| crate::signin::token_path(request.uri().path()))
+        .map(str::to_owned);
+    let number = match token_tenant {
+        Some(_) => 0,
+        None => shared.counter.fetch_add(1, Ordering::SeqCst) + 1,
+    };
     let (parts, body) = request.into_parts();
     // Bodies over 1 MiB are refused with 413, not read.
     let (body, too_large) = match axum::body::to_bytes(body, MAX_BODY).await {
@@ -183,19 +305,67 @@ async fn handle(State(shared): State<Arc<Shared>>, request: Request) -> Response
         }
         requests.push(recorded.clone());
     }
+    if let (Some(tenant), Some(entra)) = (token_tenant, &shared.entra) {
+        bump(&shared.stats.token_requests);
+        let reply = entra.token(&tenant, &recorded);
+        bump(if reply.issued {
+            &shared.stats.tokens_issued
+        } else {
+            &shared.stats.token_errors
+        });
+        return token_response(reply);
+    }
+    bump(&shared.stats.api_requests);
+    // The partner-wide budget counts requests when they arrive.
+    let refused = shared.budget.as_ref().and_then(|budget| {
+        budget
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .take(std::time::Instant::now())
+            .err()
+    });
+    if let Some(retry_after) = refused {
+        bump(&shared.stats.budget_throttled);
+        bump(&shared.stats.throttled);
+        let (status, body) = throttled(retry_after);
+        return finish(
+            &shared,
+            &parts.headers,
+            status,
+            body,
+            false,
+            number,
+            Some(retry_after),
+        );
+    }
     if too_large {
         let (status, body) = fault_without_code(
             StatusCode::PAYLOAD_TOO_LARGE,
             "The request body is larger than 1 MiB (a limit of pc-fake).",
         );
-        return finish(&shared, &parts.headers, status, body, false, number);
+        return finish(&shared, &parts.headers, status, body, false, number, None);
     }
     let faults = &shared.options.faults;
     if let Some(delay) = faults.delay {
         tokio::time::sleep(delay).await;
     }
     let (status, body, cut, allow) = respond(&shared, &recorded, number);
-    let mut response = finish(&shared, &parts.headers, status, body, cut, number);
+    let retry_after = (status == StatusCode::TOO_MANY_REQUESTS).then_some(faults.retry_after_secs);
+    if retry_after.is_some() {
+        bump(&shared.stats.throttled);
+    }
+    if status == StatusCode::UNAUTHORIZED {
+        bump(&shared.stats.unauthorized);
+    }
+    let mut response = finish(
+        &shared,
+        &parts.headers,
+        status,
+        body,
+        cut,
+        number,
+        retry_after,
+    );
     if let Some(allow) = allow {
         response
             .headers_mut()
@@ -215,17 +385,8 @@ fn respond(
         .throttle_every
         .is_some_and(|n| n > 0 && number.is_multiple_of(n))
     {
-        let message = format!(
-            "Rate limit is exceeded. Try again in {} seconds.",
-            faults.retry_after_secs
-        );
-        let body = serde_json::json!({ "statusCode": 429, "message": message });
-        return (
-            StatusCode::TOO_MANY_REQUESTS,
-            serde_json::to_vec(&body).unwrap_or_default(),
-            false,
-            None,
-        );
+        let (status, body) = throttled(faults.retry_after_secs);
+        return (status, body, false, None);
     }
     if let Some(every) = faults.unavailable_every.filter(|n| *n > 0)
         && (number - 1) % every >= every.saturating_sub(faults.unavailable_burst)
@@ -271,6 +432,35 @@ fn respond(
             return (status, body, false, None);
         }
     }
+    // With sign-in configured, only the access tokens the fake issued, not
+    // expired, are accepted (401 with the documented code 400 otherwise), and
+    // App+User tokens of a sign-in without MFA get 401 900421.
+    let mut app_only = shared.options.app_only_tokens.contains(bearer);
+    if let Some(entra) = &shared.entra {
+        let denied = match entra.check(bearer) {
+            TokenCheck::Valid {
+                app_only: false,
+                mfa: false,
+            } => Some(fault(StatusCode::UNAUTHORIZED, 900421, NO_MFA)),
+            TokenCheck::Valid { app_only: only, .. } => {
+                app_only = only;
+                None
+            }
+            TokenCheck::Expired => Some(fault(
+                StatusCode::UNAUTHORIZED,
+                400,
+                "Access denied: the access token has expired.",
+            )),
+            TokenCheck::Unknown => Some(fault(
+                StatusCode::UNAUTHORIZED,
+                400,
+                "Access denied: the access token is not valid.",
+            )),
+        };
+        if let Some((status, body)) = denied {
+            return (status, body, false, None);
+        }
+    }
     // A create, update or delete repeated with the same `MS-RequestId` and
     // body (a client's retry after a lost answer) gets the original answer.
     let reply_key = (request.method != "GET")
@@ -295,7 +485,7 @@ fn respond(
     }
     let segments: Vec<String> = request.path.split('/').map(percent_decode).collect();
     let segments: Vec<&str> = segments.iter().map(String::as_str).collect();
-    let ((status, body), allow) = route(shared, request, bearer, &segments);
+    let ((status, body), allow) = route(shared, request, app_only, &segments);
     if let Some(key) = reply_key
         && !status.is_server_error()
         && let Ok(mut replies) = shared.replies.lock()
@@ -447,7 +637,7 @@ impl<'a> Endpoint<'a> {
 fn route(
     shared: &Shared,
     request: &RecordedRequest,
-    bearer: &str,
+    app_only: bool,
     segments: &[&str],
 ) -> (Reply, Option<&'static str>) {
     let Some((customer, endpoint)) = Endpoint::parse(segments) else {
@@ -466,7 +656,7 @@ fn route(
         );
         return (reply, Some(allowed));
     }
-    if endpoint.needs_app_user() && shared.options.app_only_tokens.contains(bearer) {
+    if endpoint.needs_app_user() && app_only {
         return (fault_without_code(StatusCode::FORBIDDEN, APP_ONLY), None);
     }
     let Some(customer) = customer else {
@@ -502,6 +692,10 @@ fn route(
         return (reply, None);
     };
     let tenant = &mut *tenant;
+    if request.method != "GET" {
+        // A change: a generated tenant's users are stored from now on.
+        tenant.materialize();
+    }
     let reply = match (request.method.as_str(), endpoint) {
         ("GET", Endpoint::Customer) => json_reply(StatusCode::OK, &info.json()),
         ("GET", Endpoint::TenantRoles) => tenant_roles(),
@@ -562,7 +756,7 @@ fn user_json(
     password: Option<&state::PasswordInput>,
 ) -> serde_json::Value {
     let mut value: serde_json::Value =
-        serde_json::from_slice(&tenant.json[index]).unwrap_or_default();
+        serde_json::from_slice(&tenant.item_json(index)).unwrap_or_default();
     if let (Some(password), Some(map)) = (password, value.as_object_mut()) {
         map.insert(
             "passwordProfile".to_owned(),
@@ -616,7 +810,7 @@ fn create_user(shared: &Shared, tenant: &mut Tenant, request: &RecordedRequest) 
         return bad_request("userPrincipalName (name@domain) is required.");
     };
     if tenant
-        .users
+        .users_mut()
         .iter()
         .any(|u| u.user_principal_name.eq_ignore_ascii_case(&upn))
     {
@@ -665,7 +859,8 @@ fn get_user(tenant: &Tenant, user: &str) -> Reply {
     }
 }
 
-fn now() -> String {
+/// The current time, `YYYY-MM-DDTHH:MM:SSZ`.
+pub(crate) fn now() -> String {
     let seconds = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .map(|d| d.as_secs())
@@ -701,7 +896,7 @@ fn update_user(tenant: &mut Tenant, user: &str, request: &RecordedRequest) -> Re
             return bad_request("userPrincipalName must be name@domain.");
         }
         let taken = tenant
-            .users
+            .users_mut()
             .iter()
             .enumerate()
             .any(|(i, u)| i != index && u.user_principal_name.eq_ignore_ascii_case(upn));
@@ -719,7 +914,7 @@ fn update_user(tenant: &mut Tenant, user: &str, request: &RecordedRequest) -> Re
         Some("inactive") => Some(false),
         _ => None,
     };
-    if tenant.users[index].is_inactive() && restore != Some(true) {
+    if tenant.user(index).is_inactive() && restore != Some(true) {
         // The notes give no code for it: the fake's guess is a 400.
         return fault_without_code(
             StatusCode::BAD_REQUEST,
@@ -771,7 +966,7 @@ fn update_user(tenant: &mut Tenant, user: &str, request: &RecordedRequest) -> Re
 
 fn delete_user(tenant: &mut Tenant, user: &str) -> Reply {
     match tenant.find(user) {
-        Some(index) if !tenant.users[index].is_inactive() => {
+        Some(index) if !tenant.user(index).is_inactive() => {
             tenant.update(index, |u| {
                 u.state = "inactive".to_owned();
                 u.soft_deletion_time = Some(now());
@@ -803,7 +998,7 @@ fn user_roles(tenant: &Tenant, user: &str) -> Reply {
     let Some(index) = tenant.find(user) else {
         return user_not_found();
     };
-    let id = &tenant.users[index].id;
+    let id = &tenant.user(index).id.clone();
     let items = state::ROLES
         .iter()
         .filter(|(role, _)| tenant.members.get(role).is_some_and(|m| m.contains(id)))
@@ -846,13 +1041,13 @@ fn list_members(shared: &Shared, tenant: &Tenant, role: &str, request: &Recorded
         Ok(position) => position,
         Err(reply) => return reply,
     };
-    let members: Vec<&FakeUser> = tenant
+    let members: Vec<std::borrow::Cow<'_, FakeUser>> = tenant
         .members
         .get(role)
         .into_iter()
         .flatten()
         .filter_map(|id| tenant.find(id))
-        .map(|index| &tenant.users[index])
+        .map(|index| tenant.user(index))
         .filter(|user| !user.is_inactive())
         .collect();
     let (start, end) = page_bounds(&position, members.len());
@@ -884,7 +1079,7 @@ fn add_member(tenant: &mut Tenant, role: &str, request: &RecordedRequest) -> Rep
     let Some(index) = input.id.as_deref().and_then(|id| tenant.find(id)) else {
         return user_not_found();
     };
-    let user = tenant.users[index].clone();
+    let user = tenant.user(index).into_owned();
     tenant
         .members
         .entry(role)
@@ -907,7 +1102,7 @@ fn remove_member(tenant: &mut Tenant, role: &str, user: &str) -> Reply {
     let Some(index) = tenant.find(user) else {
         return user_not_found();
     };
-    let id = tenant.users[index].id.clone();
+    let id = tenant.user(index).id.clone();
     match tenant.members.get_mut(role) {
         Some(members) if members.contains(&id) => {
             members.remove(&id);
@@ -969,7 +1164,7 @@ fn user_licenses(tenant: &Tenant, user: &str, request: &RecordedRequest) -> Repl
         Ok(groups) => groups,
         Err(reply) => return reply,
     };
-    let assigned = tenant.licenses.get(&tenant.users[index].id);
+    let assigned = tenant.licenses.get(&tenant.user(index).id.clone());
     let items = state::SKUS
         .iter()
         .filter(|sku| assigned.is_some_and(|a| a.contains(sku.id)))
@@ -1018,7 +1213,7 @@ fn update_licenses(tenant: &mut Tenant, user: &str, request: &RecordedRequest) -
         Ok(input) => input,
         Err(reply) => return reply,
     };
-    let user_id = tenant.users[index].id.clone();
+    let user_id = tenant.user(index).id.clone();
     let find = |sku: &str| state::SKUS.iter().find(|s| s.id.eq_ignore_ascii_case(sku));
     let assign = input.licenses_to_assign.unwrap_or_default();
     let remove = input.licenses_to_remove;
@@ -1245,12 +1440,15 @@ fn list_users(shared: &Shared, tenant: &mut Tenant, request: &RecordedRequest) -
     let (start, end) = page_bounds(&position, total);
     // A descending listing walks the ascending order from its end.
     let indices: Vec<u32> = if position.descending {
-        (start..end).map(|i| order[total - 1 - i]).collect()
+        (start..end).map(|i| order.get(total - 1 - i)).collect()
     } else {
-        order[start..end].to_vec()
+        (start..end).map(|i| order.get(i)).collect()
     };
     let tenant = &*tenant;
-    let items: Vec<&Bytes> = indices.iter().map(|&i| &tenant.json[i as usize]).collect();
+    let items: Vec<Bytes> = indices
+        .iter()
+        .map(|&i| tenant.item_json(i as usize))
+        .collect();
     let list_query = listing_query(&query, &position);
     let path = format!("/customers/{}/users", tenant.id);
     seek_page(shared, &items, total, &position, &path, &list_query, &scope)
@@ -1379,6 +1577,7 @@ fn finish(
     body: Vec<u8>,
     cut: bool,
     number: u64,
+    retry_after: Option<u64>,
 ) -> Response {
     let mut bytes = Vec::with_capacity(body.len() + 3);
     if shared.options.bom {
@@ -1422,11 +1621,46 @@ fn finish(
         headers.insert("ms-cv", cv);
     }
     headers.insert("ms-serverid", HeaderValue::from_static("pc-fake"));
-    if status == StatusCode::TOO_MANY_REQUESTS {
-        headers.insert(
-            header::RETRY_AFTER,
-            HeaderValue::from(shared.options.faults.retry_after_secs),
-        );
+    if let Some(seconds) = retry_after {
+        headers.insert(header::RETRY_AFTER, HeaderValue::from(seconds));
+    }
+    response
+}
+
+/// The documented 429 (notes §5, §14): not an `ApiFault`.
+fn throttled(retry_after: u64) -> Reply {
+    let message = format!("Rate limit is exceeded. Try again in {retry_after} seconds.");
+    let body = serde_json::json!({ "statusCode": 429, "message": message });
+    (
+        StatusCode::TOO_MANY_REQUESTS,
+        serde_json::to_vec(&body).unwrap_or_default(),
+    )
+}
+
+/// A reply of the token endpoint, with the headers Entra ID sends (no BOM,
+/// no Partner Center headers).
+fn token_response(reply: crate::signin::TokenReply) -> Response {
+    let length = reply.body.len();
+    let mut response = Response::new(Body::from(reply.body));
+    *response.status_mut() = reply.status;
+    let headers = response.headers_mut();
+    headers.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/json; charset=utf-8"),
+    );
+    headers.insert(header::CONTENT_LENGTH, HeaderValue::from(length));
+    headers.insert(
+        header::CACHE_CONTROL,
+        HeaderValue::from_static("no-store, no-cache"),
+    );
+    headers.insert(header::PRAGMA, HeaderValue::from_static("no-cache"));
+    for (name, value) in [
+        ("x-ms-request-id", &reply.trace_id),
+        ("client-request-id", &reply.correlation_id),
+    ] {
+        if let Ok(value) = HeaderValue::from_str(value) {
+            headers.insert(name, value);
+        }
     }
     response
 }

@@ -1,12 +1,13 @@
 //! The in-memory state of one fake customer: its users (active and deleted),
 //! directory roles and license pools, changed by the operations.
 
+use std::borrow::Cow;
 use std::collections::{BTreeSet, HashMap};
 
 use bytes::Bytes;
 use serde::{Deserialize, Serialize};
 
-use crate::tenant::FakeUser;
+use crate::tenant::{Derived, FakeUser};
 
 /// A directory role every fake tenant has: (id, name).
 pub(crate) const ROLES: &[(&str, &str)] = &[
@@ -81,22 +82,19 @@ pub(crate) const SKUS: &[Sku] = &[
     },
 ];
 
-#[derive(Serialize)]
-struct WireUser<'a> {
-    #[serde(flatten)]
-    user: &'a FakeUser,
-    links: serde_json::Value,
-    attributes: serde_json::Value,
-}
-
-/// One customer.
+/// One customer. The users of a generated tenant are derived on demand
+/// ([`Derived`]) until something changes them; then they are materialized.
 pub(crate) struct Tenant {
     pub(crate) id: String,
-    pub(crate) users: Vec<FakeUser>,
+    /// The users of an untouched generated tenant, never stored.
+    derived: Option<Derived>,
+    /// The users, once materialized (always, for a tenant given its users).
+    users: Vec<FakeUser>,
     /// Each user as the JSON of a list item, serialised once per change.
-    pub(crate) json: Vec<Bytes>,
+    json: Vec<Bytes>,
     by_id: HashMap<String, usize>,
-    /// User indices per (sort, inactive): 3 sorts × 2 filters, rebuilt after a change.
+    /// User indices per (sort, inactive): 3 sorts × 2 filters, rebuilt after
+    /// a change (an untouched generated tenant needs them only when sorted).
     orders: [Option<Vec<u32>>; 6],
     /// Role id → member user ids.
     pub(crate) members: HashMap<&'static str, BTreeSet<String>>,
@@ -108,6 +106,7 @@ impl Tenant {
     pub(crate) fn new(id: String, users: Vec<FakeUser>) -> Self {
         let mut tenant = Tenant {
             id,
+            derived: None,
             users: Vec::new(),
             json: Vec::new(),
             by_id: HashMap::new(),
@@ -121,17 +120,88 @@ impl Tenant {
         tenant
     }
 
+    /// A generated tenant whose users are derived on demand.
+    pub(crate) fn derived(id: String, derived: Derived) -> Self {
+        let mut tenant = Tenant::new(id, Vec::new());
+        tenant.derived = Some(derived);
+        tenant
+    }
+
+    /// Whether the users are still derived on demand (nothing changed them).
+    #[cfg(test)]
+    pub(crate) fn is_derived(&self) -> bool {
+        self.derived.is_some()
+    }
+
+    /// Stores every user of a generated tenant, before a change.
+    pub(crate) fn materialize(&mut self) {
+        if let Some(derived) = self.derived.take() {
+            let total = derived.total();
+            self.users.reserve(total as usize);
+            self.json.reserve(total as usize);
+            for index in 0..total {
+                self.push(derived.user(index));
+            }
+        }
+    }
+
+    /// The user as a list item: its fields, then `links.self` and
+    /// `attributes` (keys as `serde_json` orders them), written directly (pages of generated tenants are
+    /// serialised on every request, so this is on the hot path).
     fn serialise(&self, user: &FakeUser) -> Bytes {
-        let wire = WireUser {
-            user,
-            links: serde_json::json!({ "self": { "uri": format!("/customers/{}/users/{}", self.id, user.id), "method": "GET", "headers": [] } }),
-            attributes: serde_json::json!({ "objectType": "CustomerUser" }),
-        };
-        Bytes::from(serde_json::to_vec(&wire).unwrap_or_default())
+        let mut out = Vec::with_capacity(640);
+        if serde_json::to_writer(&mut out, user).is_err() || out.pop() != Some(b'}') {
+            return Bytes::new();
+        }
+        let uri = format!("/customers/{}/users/{}", self.id, user.id);
+        out.extend_from_slice(b",\"links\":{\"self\":{\"headers\":[],\"method\":\"GET\",\"uri\":");
+        if serde_json::to_writer(&mut out, &uri).is_err() {
+            return Bytes::new();
+        }
+        out.extend_from_slice(b"}},\"attributes\":{\"objectType\":\"CustomerUser\"}}");
+        Bytes::from(out)
+    }
+
+    /// How many users are active and how many deleted.
+    pub(crate) fn counts(&self) -> (usize, usize) {
+        match &self.derived {
+            Some(derived) => (derived.active as usize, derived.deleted as usize),
+            None => {
+                let deleted = self.users.iter().filter(|u| u.is_inactive()).count();
+                (self.users.len() - deleted, deleted)
+            }
+        }
+    }
+
+    /// The user `index`.
+    pub(crate) fn user(&self, index: usize) -> Cow<'_, FakeUser> {
+        match &self.derived {
+            Some(derived) => Cow::Owned(derived.user(index as u32)),
+            None => Cow::Borrowed(&self.users[index]),
+        }
+    }
+
+    /// The users, materialized (for changes).
+    pub(crate) fn users_mut(&mut self) -> &[FakeUser] {
+        self.materialize();
+        &self.users
+    }
+
+    /// The JSON of the user `index` as a list item.
+    pub(crate) fn item_json(&self, index: usize) -> Bytes {
+        match &self.derived {
+            Some(derived) => {
+                let mut out = Vec::with_capacity(640);
+                derived.write_item(index as u32, &self.id, &mut out);
+                Bytes::from(out)
+            }
+            None => self.json[index].clone(),
+        }
     }
 
     /// Adds a user.
     pub(crate) fn push(&mut self, user: FakeUser) -> usize {
+        self.materialize();
         let index = self.users.len();
         self.json.push(self.serialise(&user));
         self.by_id.insert(user.id.to_ascii_lowercase(), index);
@@ -142,12 +212,16 @@ impl Tenant {
 
     /// The index of the user `id` (case-insensitive).
     pub(crate) fn find(&self, id: &str) -> Option<usize> {
-        self.by_id.get(&id.to_ascii_lowercase()).copied()
+        match &self.derived {
+            Some(derived) => derived.find(id).map(|i| i as usize),
+            None => self.by_id.get(&id.to_ascii_lowercase()).copied(),
+        }
     }
 
     /// The index of the user whose object id or user principal name is
     /// `user` (case-insensitive): `licenseupdates` takes either (notes §13).
-    pub(crate) fn find_by_id_or_upn(&self, user: &str) -> Option<usize> {
+    pub(crate) fn find_by_id_or_upn(&mut self, user: &str) -> Option<usize> {
+        self.materialize();
         self.find(user).or_else(|| {
             self.users
                 .iter()
@@ -157,17 +231,45 @@ impl Tenant {
 
     /// Changes a user and refreshes what depends on it.
     pub(crate) fn update(&mut self, index: usize, change: impl FnOnce(&mut FakeUser)) {
+        self.materialize();
         change(&mut self.users[index]);
         self.json[index] = self.serialise(&self.users[index]);
         self.orders = Default::default();
     }
 
     /// The users of a listing in order: active or deleted ones, by `sort`
-    /// (0: as created, 1: display name, 2: user principal name).
-    pub(crate) fn order(&mut self, sort: u8, inactive: bool) -> &[u32] {
+    /// (0: as created, 1: display name, 2: user principal name). An
+    /// untouched generated tenant lists in creation order without a table.
+    pub(crate) fn order(&mut self, sort: u8, inactive: bool) -> Order<'_> {
+        if let Some(derived) = &self.derived
+            && sort == 0
+        {
+            let (start, end) = if inactive {
+                (derived.active, derived.total())
+            } else {
+                (0, derived.active)
+            };
+            return Order::Range(start, end);
+        }
         let slot = usize::from(sort.min(2)) * 2 + usize::from(inactive);
         let users = &self.users;
-        self.orders[slot].get_or_insert_with(|| {
+        let derived = &self.derived;
+        Order::Table(self.orders[slot].get_or_insert_with(|| {
+            if let Some(derived) = derived {
+                let (start, end) = if inactive {
+                    (derived.active, derived.total())
+                } else {
+                    (0, derived.active)
+                };
+                let mut keyed: Vec<(String, u32)> = (start..end)
+                    .map(|i| {
+                        let (display, upn) = derived.sort_keys(i);
+                        (if sort == 1 { display } else { upn }, i)
+                    })
+                    .collect();
+                keyed.sort();
+                return keyed.into_iter().map(|(_, i)| i).collect();
+            }
             let mut order: Vec<u32> = (0..users.len() as u32)
                 .filter(|&i| users[i as usize].is_inactive() == inactive)
                 .collect();
@@ -178,7 +280,7 @@ impl Tenant {
                 _ => {}
             }
             order
-        })
+        }))
     }
 
     /// How many licenses of a SKU are assigned.
@@ -187,6 +289,31 @@ impl Tenant {
             .values()
             .filter(|skus| skus.contains(sku))
             .count()
+    }
+}
+
+/// The users of a listing, in order.
+pub(crate) enum Order<'a> {
+    /// The indices `start..end`.
+    Range(u32, u32),
+    /// These indices.
+    Table(&'a [u32]),
+}
+
+impl Order<'_> {
+    pub(crate) fn len(&self) -> usize {
+        match self {
+            Order::Range(start, end) => (end - start) as usize,
+            Order::Table(table) => table.len(),
+        }
+    }
+
+    /// The index of the `n`-th user of the listing.
+    pub(crate) fn get(&self, n: usize) -> u32 {
+        match self {
+            Order::Range(start, _) => start + n as u32,
+            Order::Table(table) => table[n],
+        }
     }
 }
 
@@ -390,5 +517,44 @@ pub(crate) fn camel_keys(value: serde_json::Value) -> serde_json::Value {
             serde_json::Value::Array(items.into_iter().map(camel_keys).collect())
         }
         other => other,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The hand-written list item is the JSON of the user with its links
+    /// and attributes.
+    #[test]
+    fn list_items_are_the_users_json() {
+        let users = crate::tenant::generate_users(50, 3, "contoso.onmicrosoft.com");
+        let tenant = Tenant::new("c-1".to_owned(), users.clone());
+        for (index, user) in users.iter().enumerate() {
+            let mut expected = serde_json::to_value(user).expect("user");
+            expected["links"] = serde_json::json!({ "self": { "uri": format!("/customers/c-1/users/{}", user.id), "method": "GET", "headers": [] } });
+            expected["attributes"] = serde_json::json!({ "objectType": "CustomerUser" });
+            let item = tenant.item_json(index);
+            let parsed: serde_json::Value = serde_json::from_slice(&item).expect("valid JSON");
+            assert_eq!(parsed, expected);
+        }
+    }
+
+    /// A generated tenant writes each item directly: the same bytes as the
+    /// user it derives, serialised, active and deleted.
+    #[test]
+    fn derived_items_are_written_as_their_users_serialise() {
+        let derived = Derived::new(11, 4, 3_000, "wingtiplogistics.onmicrosoft.com".to_owned());
+        let total = derived.total();
+        let tenant = Tenant::derived("c-2".to_owned(), derived.clone());
+        let stored = Tenant::new("c-2".to_owned(), Vec::new());
+        for index in 0..total {
+            let user = derived.user(index);
+            assert_eq!(
+                tenant.item_json(index as usize),
+                stored.serialise(&user),
+                "{index}"
+            );
+        }
     }
 }

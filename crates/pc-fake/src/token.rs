@@ -41,6 +41,15 @@ fn base64(bytes: &[u8]) -> String {
     out
 }
 
+/// URL-safe base64 without padding, as JWTs and Entra ID's tokens use it.
+pub(crate) fn base64url(bytes: &[u8]) -> String {
+    let mut text = base64(bytes);
+    while text.ends_with('=') {
+        text.pop();
+    }
+    text
+}
+
 fn unbase64(text: &str) -> Option<Vec<u8>> {
     let mut bits = 0u32;
     let mut count = 0;
