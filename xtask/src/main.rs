@@ -37,11 +37,14 @@ tasks:
   codegen          regenerate crates/pc-api/src/generated/ from spec/partner-center.yaml
                    (and tests/output/ from tests/fixtures/specs/)
   codegen --check  write nothing; fail with a diff if the generated code is stale
-  codegen --spec FILE --out DIR [--crate-name NAME]
+  codegen --spec FILE --out DIR [--crate-name NAME] [--strict]
                    write a standalone crate for any OpenAPI 3.0 spec (YAML or JSON)
                    into DIR: Cargo.toml (on the runtime crate, by path), src/lib.rs,
                    src/generated/; `cargo build` in DIR builds it. NAME defaults to
-                   the file name of DIR.";
+                   the file name of DIR. Operations and schemas that cannot be
+                   generated are left out and listed with their spec line, and what
+                   the spec gets slightly wrong is listed as warnings; with
+                   `--strict` either fails the generation instead.";
 
 fn usage_error(message: &str) -> ExitCode {
     eprintln!("error: {message}\n\n{USAGE}");
@@ -71,6 +74,7 @@ struct Standalone {
     spec: PathBuf,
     out: PathBuf,
     crate_name: String,
+    strictness: codegen::Strictness,
 }
 
 impl Standalone {
@@ -78,6 +82,7 @@ impl Standalone {
         let mut spec = None;
         let mut out = None;
         let mut crate_name = None;
+        let mut strictness = codegen::Strictness::Lenient;
         let mut args = args.iter();
         while let Some(arg) = args.next() {
             let mut value = |name: &str| {
@@ -89,6 +94,7 @@ impl Standalone {
                 "--spec" => spec = Some(PathBuf::from(value("--spec")?)),
                 "--out" => out = Some(PathBuf::from(value("--out")?)),
                 "--crate-name" => crate_name = Some(value("--crate-name")?),
+                "--strict" => strictness = codegen::Strictness::Strict,
                 other => return Err(format!("unknown argument `{other}`")),
             }
         }
@@ -105,6 +111,7 @@ impl Standalone {
             spec,
             out,
             crate_name,
+            strictness,
         })
     }
 
@@ -118,11 +125,32 @@ impl Standalone {
             }
         };
         let name = self.spec.to_string_lossy().replace('\\', "/");
-        match codegen::write_standalone(&root, &name, &text, &self.out, &self.crate_name) {
-            Ok(files) => {
+        match codegen::write_standalone(
+            &root,
+            &name,
+            &text,
+            &self.out,
+            &self.crate_name,
+            self.strictness,
+        ) {
+            Ok((files, report)) => {
+                for warning in &report.warnings {
+                    eprintln!("warning: {}", warning.located());
+                }
+                for refused in &report.refused {
+                    eprintln!("left out: {}", refused.located());
+                }
                 for file in files {
                     println!("codegen: wrote {}", self.out.join(file).display());
                 }
+                println!(
+                    "codegen: {} of {} operations and {} models generated; {} left out, {} warnings",
+                    report.operations_generated,
+                    report.operations_total,
+                    report.models_generated,
+                    report.refused.len(),
+                    report.warnings.len()
+                );
                 println!(
                     "codegen: `cargo build` in {} builds the crate `{}`",
                     self.out.display(),

@@ -80,6 +80,10 @@ pub trait ApiClient: Sized {
     /// The base URL when the builder sets none; `None` when the spec lists
     /// no server, so that the builder requires one.
     const DEFAULT_BASE_URL: Option<&'static str>;
+    /// Whether the spec asks for credentials: the builder then refuses to
+    /// build without a token or a token provider. Without, requests carry
+    /// no `Authorization` header unless one is given.
+    const REQUIRES_CREDENTIALS: bool = true;
     /// Wraps the core.
     fn from_core(core: ClientCore) -> Self;
 }
@@ -100,7 +104,8 @@ pub(crate) struct CoreInner {
     /// `base_url` parsed once, for the origin checks of next links.
     pub(crate) base: Url,
     pub(crate) http: reqwest::Client,
-    pub(crate) token: Arc<dyn TokenProvider>,
+    /// `None` for an API that asks for no credentials and got none.
+    pub(crate) token: Option<Arc<dyn TokenProvider>>,
     pub(crate) locale: HeaderValue,
     pub(crate) timeout: Duration,
     pub(crate) max_response_bytes: usize,
@@ -378,12 +383,13 @@ impl<C: ApiClient> ClientBuilder<C> {
             }
         };
         let (base_url, base) = parse_base_url(raw_base)?;
-        let token: Arc<dyn TokenProvider> = match (self.token, self.provider) {
+        let token: Option<Arc<dyn TokenProvider>> = match (self.token, self.provider) {
             (Some(token), _) => {
                 check_token(&token).map_err(Error::config)?;
-                Arc::new(StaticToken::new(token))
+                Some(Arc::new(StaticToken::new(token)))
             }
-            (None, Some(provider)) => provider,
+            (None, Some(provider)) => Some(provider),
+            (None, None) if !C::REQUIRES_CREDENTIALS => None,
             (None, None) => {
                 return Err(Error::config(
                     "no credentials: call `bearer_token` or `token_provider` on the builder",

@@ -8,6 +8,7 @@ use serde::de::DeserializeOwned;
 
 pub use reqwest::{Method, Url};
 pub use serde;
+pub use serde_json;
 
 pub use crate::client::ApiClient;
 use crate::client::ClientCore;
@@ -62,6 +63,78 @@ pub async fn send_empty<B: ApiErrorBody>(
     Ok(ResponseValue::new((), response.status, response.headers))
 }
 
+/// Sends `request` and decodes a 2xx JSON body as `T`, or `None` when the
+/// body is empty: for operations where some success responses have a body
+/// and others (a 204) none.
+pub async fn send_json_optional<T: DeserializeOwned, B: ApiErrorBody>(
+    core: &ClientCore,
+    request: Result<Request, Error>,
+    decode_error: fn(u16, &[u8]) -> B,
+) -> Result<ResponseValue<Option<T>>, Error<B>> {
+    let decode = move |status: u16, body: &[u8]| -> Box<dyn ApiErrorBody> {
+        Box::new(decode_error(status, body))
+    };
+    let request = request.map_err(Error::retype::<B>)?;
+    let operation_id = request.operation_id;
+    let response = pipeline::send(core, request, &decode)
+        .await
+        .map_err(Error::retype::<B>)?;
+    if response.body.iter().all(u8::is_ascii_whitespace) {
+        return Ok(ResponseValue::new(None, response.status, response.headers));
+    }
+    match crate::pipeline::body::decode::<T>(&response.body) {
+        Ok(value) => Ok(ResponseValue::new(
+            Some(value),
+            response.status,
+            response.headers,
+        )),
+        Err(error) => Err(error
+            .with_operation(operation_id)
+            .with_ids(&response.request_id, &response.correlation_id)
+            .with_response(response.status, response.headers)
+            .retype()),
+    }
+}
+
+/// Sends `request` and returns a 2xx body as text (invalid UTF-8 replaced).
+pub async fn send_text<B: ApiErrorBody>(
+    core: &ClientCore,
+    request: Result<Request, Error>,
+    decode_error: fn(u16, &[u8]) -> B,
+) -> Result<ResponseValue<String>, Error<B>> {
+    let response = send_raw(core, request, decode_error).await?;
+    let text = String::from_utf8_lossy(&response.body).into_owned();
+    Ok(ResponseValue::new(text, response.status, response.headers))
+}
+
+/// Sends `request` and returns a 2xx body as bytes.
+pub async fn send_bytes<B: ApiErrorBody>(
+    core: &ClientCore,
+    request: Result<Request, Error>,
+    decode_error: fn(u16, &[u8]) -> B,
+) -> Result<ResponseValue<Vec<u8>>, Error<B>> {
+    let response = send_raw(core, request, decode_error).await?;
+    Ok(ResponseValue::new(
+        response.body.to_vec(),
+        response.status,
+        response.headers,
+    ))
+}
+
+async fn send_raw<B: ApiErrorBody>(
+    core: &ClientCore,
+    request: Result<Request, Error>,
+    decode_error: fn(u16, &[u8]) -> B,
+) -> Result<pipeline::Response, Error<B>> {
+    let decode = move |status: u16, body: &[u8]| -> Box<dyn ApiErrorBody> {
+        Box::new(decode_error(status, body))
+    };
+    let request = request.map_err(Error::retype::<B>)?;
+    pipeline::send(core, request, &decode)
+        .await
+        .map_err(Error::retype::<B>)
+}
+
 /// Serde helpers the generated models name in `#[serde(...)]` attributes.
 pub mod de {
     use std::fmt;
@@ -76,6 +149,47 @@ pub mod de {
         T: Default + Deserialize<'de>,
     {
         Ok(Option::<T>::deserialize(deserializer)?.unwrap_or_default())
+    }
+
+    /// The discriminator of a tagged union: the string at `path` of
+    /// property names, if there is one.
+    pub fn tag<'v>(value: &'v serde_json::Value, path: &[&str]) -> Option<&'v str> {
+        let mut node = value;
+        for key in path {
+            node = node.get(key)?;
+        }
+        node.as_str()
+    }
+
+    /// A variant of a tagged union, decoded from the value its tag chose.
+    pub fn variant<T: serde::de::DeserializeOwned, E: Error>(
+        value: serde_json::Value,
+    ) -> Result<T, E> {
+        serde_json::from_value(value).map_err(E::custom)
+    }
+
+    /// A variant of a tagged union, serialised with its tag at `path` when
+    /// the variant's own fields leave it absent, `null` or empty (a variant
+    /// built with `..Default::default()`).
+    pub fn tagged<T: serde::Serialize, S: serde::Serializer>(
+        value: &T,
+        path: &[&str],
+        tag: &str,
+        serializer: S,
+    ) -> Result<S::Ok, S::Error> {
+        let mut json = serde_json::to_value(value).map_err(serde::ser::Error::custom)?;
+        if self::tag(&json, path).is_none_or(str::is_empty) {
+            if let Some((leaf, parents)) = path.split_last()
+                && let Some(serde_json::Value::Object(map)) = parents
+                    .iter()
+                    .try_fold(&mut json, |node, key| node.get_mut(*key))
+            {
+                map.insert((*leaf).to_owned(), serde_json::Value::from(tag));
+            } else {
+                crate::pipeline::request::set_if_absent(&mut json, path, tag);
+            }
+        }
+        serde::Serialize::serialize(&json, serializer)
     }
 
     /// An open enum: a known value, or the string kept as unknown.
@@ -153,6 +267,40 @@ pub mod de {
             (self.known)(value).ok_or_else(|| E::unknown_variant(value, self.values))
         }
     }
+}
+
+/// The serde impls of a generated tagged union: decoded by the string at a
+/// path of property names (its discriminator), a tag nobody listed (or no
+/// tag) kept as JSON in the `unknown` variant; each variant serialised with
+/// its first tag when its fields do not set one.
+#[macro_export]
+#[doc(hidden)]
+macro_rules! tagged_union {
+    ($name:ident $path:tt { $($first:literal $(| $tag:literal)* => $variant:ident),* $(,)? } unknown $unknown:ident) => {
+        impl<'de> $crate::__codegen::serde::Deserialize<'de> for $name {
+            fn deserialize<D: $crate::__codegen::serde::Deserializer<'de>>(
+                deserializer: D,
+            ) -> ::std::result::Result<Self, D::Error> {
+                let value = <$crate::__codegen::serde_json::Value as $crate::__codegen::serde::Deserialize>::deserialize(deserializer)?;
+                match $crate::__codegen::de::tag(&value, &$path) {
+                    $(::std::option::Option::Some($first $(| $tag)*) => $crate::__codegen::de::variant(value).map(Self::$variant),)*
+                    _ => ::std::result::Result::Ok(Self::$unknown(value)),
+                }
+            }
+        }
+
+        impl $crate::__codegen::serde::Serialize for $name {
+            fn serialize<S: $crate::__codegen::serde::Serializer>(
+                &self,
+                serializer: S,
+            ) -> ::std::result::Result<S::Ok, S::Error> {
+                match self {
+                    $(Self::$variant(value) => $crate::__codegen::de::tagged(value, &$path, $first, serializer),)*
+                    Self::$unknown(value) => $crate::__codegen::serde::Serialize::serialize(value, serializer),
+                }
+            }
+        }
+    };
 }
 
 /// The impls of a generated open string enum: `VALUES`, `as_str`,

@@ -666,6 +666,7 @@ fn codegen_section(root: &Path) -> String {
         pc_bench::REDUCED_SPEC,
         &ours_dir,
         "pc-api-reduced",
+        xtask::codegen::Strictness::Strict,
     )
     .expect("the standalone crate of the reduced spec");
     std::fs::copy(root.join("Cargo.lock"), ours_dir.join("Cargo.lock")).expect("lock");

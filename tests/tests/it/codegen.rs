@@ -98,3 +98,96 @@ fn arbitrary_text_is_an_error_not_a_panic() {
         assert!(codegen::generate("x.yaml", text).is_err(), "{text:?}");
     }
 }
+
+fn lenient(crate_path: &str) -> codegen::Options {
+    let mut options = codegen::Options::standalone(crate_path).expect("runtime sources");
+    options.strictness = codegen::Strictness::Lenient;
+    options
+}
+
+/// A report as the CLI prints it: warnings, then what was left out.
+fn report_text(name: &str, generated: &codegen::Generated) -> String {
+    let mut out = format!(
+        "{name}: {} of {} operations, {} models; {} left out, {} warnings\n",
+        generated.operations_generated,
+        generated.operations_total,
+        generated.models_generated,
+        generated.refused.len(),
+        generated.warnings.len()
+    );
+    for warning in &generated.warnings {
+        out.push_str(&format!("  warning: {}\n", warning.located()));
+    }
+    for refused in &generated.refused {
+        out.push_str(&format!("  left out: {}\n", refused.located()));
+    }
+    out
+}
+
+#[test]
+fn a_sloppy_spec_is_tolerated_with_located_warnings_and_refused_strictly() {
+    let _guard = settings().bind_to_scope();
+    let name = "tests/fixtures/lenient/sloppy.yaml";
+    let text = support::fixture("lenient/sloppy.yaml");
+    let generated =
+        codegen::generate_report(name, &text, &lenient("sloppy")).expect("lenient generates");
+    assert_snapshot!("sloppy-lenient", report_text(name, &generated));
+    // Each warning and refusal names its line.
+    assert!(
+        generated
+            .warnings
+            .iter()
+            .chain(&generated.refused)
+            .all(|e| e.line.is_some())
+    );
+    // A misspelled `$ref` used twice is reported once.
+    let gadgt = generated
+        .refused
+        .iter()
+        .filter(|e| e.message.contains("Gadgt"))
+        .count();
+    assert_eq!(gadgt, 1);
+    // The same spec as one of ours: every warning is an error.
+    let strict = codegen::Options::standalone("sloppy").expect("runtime sources");
+    let error = codegen::generate_report(name, &text, &strict).expect_err("strict refuses");
+    assert_snapshot!("sloppy-strict", error.to_string());
+}
+
+/// Every spec of the third-party corpus generates (leniently) without a
+/// panic; what is generated, tolerated and left out is snapshotted, so a
+/// change of the generator shows in review. `.ci/corpus.sh` compiles and
+/// lints the crates.
+#[test]
+fn third_party_corpus_generates() {
+    let _guard = settings().bind_to_scope();
+    let dir = support::root().join("tests/fixtures/third-party");
+    let mut specs: Vec<_> = std::fs::read_dir(&dir)
+        .expect("corpus")
+        .filter_map(Result::ok)
+        .map(|e| e.path())
+        .filter(|p| p.extension().is_some_and(|e| e == "yaml" || e == "json"))
+        .collect();
+    specs.sort();
+    assert!(specs.len() >= 12, "{specs:?}");
+    let mut summary = String::new();
+    for spec in specs {
+        let name = relative(&spec);
+        let text = std::fs::read_to_string(&spec).expect("spec");
+        let generated = codegen::generate_report(&name, &text, &lenient("corpus"))
+            .unwrap_or_else(|e| panic!("{name} does not generate:\n{e}"));
+        assert!(generated.operations_generated > 0, "{name}");
+        let mut line = format!(
+            "{name}: {} of {} operations, {} models; {} left out, {} warnings\n",
+            generated.operations_generated,
+            generated.operations_total,
+            generated.models_generated,
+            generated.refused.len(),
+            generated.warnings.len()
+        );
+        for refused in &generated.refused {
+            line.push_str(&format!("  left out: {}\n", refused.located()));
+        }
+        summary.push_str(&line);
+    }
+    assert_snapshot!("third-party-corpus", summary);
+}

@@ -16,6 +16,7 @@ mod paging;
 mod properties;
 mod reliability;
 mod scenario;
+mod shapes;
 mod signin;
 mod support;
 mod tracing;

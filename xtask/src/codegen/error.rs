@@ -88,20 +88,23 @@ impl SpecError {
     }
 }
 
+impl SpecError {
+    /// `file:line: at pointer: message`, without the `error:` of
+    /// `Display`: for warnings and refusals.
+    pub fn located(&self) -> String {
+        match self.line {
+            Some(line) => format!(
+                "{}:{line}: at {}: {}",
+                self.file, self.pointer, self.message
+            ),
+            None => format!("{}: at {}: {}", self.file, self.pointer, self.message),
+        }
+    }
+}
+
 impl fmt::Display for SpecError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self.line {
-            Some(line) => write!(
-                f,
-                "error: {}:{line}: at {}: {}",
-                self.file, self.pointer, self.message
-            ),
-            None => write!(
-                f,
-                "error: {}: at {}: {}",
-                self.file, self.pointer, self.message
-            ),
-        }
+        write!(f, "error: {}", self.located())
     }
 }
 

@@ -14,6 +14,9 @@ pub(crate) struct Api {
     pub(crate) operations: Vec<Operation>,
     /// Models used as error bodies, in order of first use.
     pub(crate) error_bodies: Vec<ErrorBodyModel>,
+    /// Whether the spec asks for credentials (a security requirement): the
+    /// client then requires a token provider.
+    pub(crate) authenticated: bool,
 }
 
 /// A model used as an error body, with the fields that `x-error-code` and
@@ -38,6 +41,8 @@ pub(crate) struct Model {
     pub(crate) name: String,
     pub(crate) doc: Option<String>,
     pub(crate) kind: ModelKind,
+    /// `deprecated: true` in the spec.
+    pub(crate) deprecated: bool,
     /// Values a request body of this model always carries, whatever the
     /// caller set (`x-request-constants`): wire paths and string values.
     pub(crate) request_constants: Vec<RequestConstant>,
@@ -60,8 +65,20 @@ pub(crate) struct Server {
 }
 
 pub(crate) enum ModelKind {
-    /// An object with known properties.
-    Struct { fields: Vec<Field> },
+    /// An object with known properties; `additional` keeps the other
+    /// properties when the schema declares `additionalProperties` with a
+    /// schema.
+    Struct {
+        fields: Vec<Field>,
+        additional: Option<TypeRef>,
+    },
+    /// A `oneOf`/`anyOf` of objects: by the discriminator when there is one
+    /// (an unknown tag kept as `Unknown`), else the first variant that
+    /// decodes (anything else kept as `Other`).
+    Union {
+        variants: Vec<UnionVariant>,
+        discriminator: Option<Discriminator>,
+    },
     /// A string enum. Open enums keep unknown values in `unknown`.
     Enum {
         variants: Vec<Variant>,
@@ -80,6 +97,20 @@ pub(crate) struct Field {
     pub(crate) ty: TypeRef,
     pub(crate) required: bool,
     pub(crate) nullable: bool,
+    pub(crate) deprecated: bool,
+}
+
+/// A variant of a union: a type and the discriminator values that select it.
+pub(crate) struct UnionVariant {
+    pub(crate) name: String,
+    pub(crate) ty: TypeRef,
+    pub(crate) tags: Vec<String>,
+}
+
+/// Where a union's discriminator is: a property, or a path of properties
+/// (`attributes.objectType`, declared with `x-discriminator`).
+pub(crate) struct Discriminator {
+    pub(crate) path: Vec<String>,
 }
 
 pub(crate) struct Variant {
@@ -96,14 +127,22 @@ pub(crate) enum TypeRef {
     /// `format: date-time`: `crate::Timestamp`, lenient.
     Timestamp,
     Bool,
+    I8,
+    I16,
     I32,
     I64,
+    U8,
+    U16,
+    U32,
+    U64,
     F32,
     F64,
     /// `{}`: any JSON value.
     Any,
     /// An object without properties: any JSON object.
     Object,
+    /// Bytes (a body of a media type that is not JSON or text).
+    Bytes,
     Named(String),
     Array(Box<TypeRef>),
     Map(Box<TypeRef>),
@@ -134,6 +173,22 @@ pub(crate) struct Body {
     pub(crate) ty: TypeRef,
     pub(crate) required: bool,
     pub(crate) doc: Option<String>,
+    pub(crate) encoding: Encoding,
+    /// The media type sent as `Content-Type`.
+    pub(crate) media: String,
+}
+
+/// How a body is written or read.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Encoding {
+    /// JSON of the body's type.
+    Json,
+    /// `application/x-www-form-urlencoded` of the body's type.
+    Form,
+    /// Text (`text/*`): the type is `String`.
+    Text,
+    /// Bytes of any other media type (or none declared).
+    Bytes,
 }
 
 /// How to walk the pages of an operation (`x-pagination`): where the items,
@@ -210,13 +265,20 @@ pub(crate) struct Param {
     pub(crate) ty: TypeRef,
     /// `content: application/json`: the value is sent as JSON text.
     pub(crate) json: bool,
+    /// An array sent as one comma-separated value (`explode: false`, headers).
+    pub(crate) comma: bool,
+    pub(crate) deprecated: bool,
     pub(crate) doc: Option<String>,
 }
 
 /// The 2xx responses: their statuses and the body they share, if any.
 pub(crate) struct Success {
     pub(crate) statuses: Vec<StatusMatch>,
-    pub(crate) body: Option<TypeRef>,
+    /// The body and how it is read; `None` when no success response has one.
+    pub(crate) body: Option<(TypeRef, Encoding)>,
+    /// Some success responses have the body and others none (a 200 and a
+    /// 204): the body is optional.
+    pub(crate) body_optional: bool,
 }
 
 pub(crate) struct ErrorCase {

@@ -118,6 +118,50 @@ pub(crate) const RESERVED_TYPE_NAMES: &[&str] = &[
     "BTreeMap",
 ];
 
+/// `name`, or `name` + `Model` when it would hide a name `types.rs` uses
+/// plainly (`Option` → `OptionModel`).
+pub(crate) fn avoid_reserved(name: &str) -> String {
+    if RESERVED_TYPE_NAMES.contains(&name) {
+        format!("{name}Model")
+    } else {
+        name.to_owned()
+    }
+}
+
+/// The candidate closest to `word` by edit distance, if it is close (a
+/// typo): at most two edits, and fewer than half the word.
+pub(crate) fn closest<'c>(word: &str, candidates: &[&'c str]) -> Option<&'c str> {
+    let distance = |a: &str, b: &str| -> usize {
+        let a: Vec<char> = a.chars().collect();
+        let b: Vec<char> = b.chars().collect();
+        let mut previous: Vec<usize> = (0..=b.len()).collect();
+        for (i, ca) in a.iter().enumerate() {
+            let mut current = vec![i + 1];
+            for (j, cb) in b.iter().enumerate() {
+                let cost = usize::from(ca != cb);
+                current.push(
+                    (previous[j] + cost)
+                        .min(previous[j + 1] + 1)
+                        .min(current[j] + 1),
+                );
+            }
+            previous = current;
+        }
+        previous[b.len()]
+    };
+    candidates
+        .iter()
+        .map(|c| {
+            (
+                distance(&word.to_ascii_lowercase(), &c.to_ascii_lowercase()),
+                *c,
+            )
+        })
+        .filter(|(d, _)| *d <= 2 && *d * 2 < word.len().max(1))
+        .min()
+        .map(|(_, c)| c)
+}
+
 /// Spec text made safe for a doc comment: control and bidirectional
 /// formatting characters removed (rustc rejects the latter), no indented
 /// code blocks, and every fenced block marked `text`, so that nothing in a
@@ -214,6 +258,16 @@ mod tests {
         );
         assert_eq!(sanitize_doc("~~~\nopen"), "```text\nopen\n```");
         assert_eq!(sanitize_doc("evil\u{202e}txt\u{0}"), "eviltxt");
+    }
+
+    #[test]
+    fn typos_find_their_word() {
+        let types = ["string", "integer", "number", "boolean", "array", "object"];
+        assert_eq!(closest("strin", &types), Some("string"));
+        assert_eq!(closest("Integr", &types), Some("integer"));
+        assert_eq!(closest("date", &types), None);
+        assert_eq!(avoid_reserved("Option"), "OptionModel");
+        assert_eq!(avoid_reserved("Error"), "Error");
     }
 
     #[test]

@@ -14,6 +14,9 @@ pub(crate) struct Document {
     /// The document as plain YAML values, for what `openapiv3` drops.
     raw: Value,
     pub(crate) api: OpenAPI,
+    /// Keys and keywords OpenAPI 3.0 does not have (typos `openapiv3` would
+    /// drop): errors for a strict generation, warnings for a lenient one.
+    pub(crate) unknown_keys: Vec<SpecError>,
 }
 
 /// Parses and checks the spec text.
@@ -38,6 +41,7 @@ pub(crate) fn load(name: &str, text: &str) -> Result<Document, SpecErrors> {
         text: text.to_owned(),
         raw: Value::Null,
         api: OpenAPI::default(),
+        unknown_keys: Vec::new(),
     };
     match raw.get("openapi") {
         Some(Value::String(version)) if version.starts_with("3.0.") => {}
@@ -69,10 +73,12 @@ pub(crate) fn load(name: &str, text: &str) -> Result<Document, SpecErrors> {
         }
     }
     check_operations(&raw, &mut errors);
-    if !errors.is_empty() {
-        return Err(SpecErrors(errors).located(&skeleton));
-    }
+    let unknown_keys = SpecErrors(errors).located(&skeleton).0;
     let api: OpenAPI = serde_norway::from_str(text).map_err(|e| {
+        if !unknown_keys.is_empty() {
+            // What `openapiv3` cannot read is likely what was misspelled.
+            return SpecErrors(unknown_keys.clone());
+        }
         fail(
             e.location().map(|l| l.line()),
             "#",
@@ -82,6 +88,7 @@ pub(crate) fn load(name: &str, text: &str) -> Result<Document, SpecErrors> {
     Ok(Document {
         api,
         raw,
+        unknown_keys,
         ..skeleton
     })
 }
@@ -379,23 +386,37 @@ impl Document {
         reference: &str,
         at: &str,
     ) -> Result<(&'a str, &'a Schema), SpecError> {
-        let name = reference.strip_prefix("#/components/schemas/").ok_or_else(|| {
-            SpecError::at(at, format!("unsupported $ref `{reference}`; only `#/components/schemas/<Name>` is supported for schemas"))
-        })?;
         let schemas = self.api.components.as_ref().map(|c| &c.schemas);
-        match schemas.and_then(|s| s.get_key_value(&unescape(name))) {
-            Some((key, ReferenceOr::Item(schema))) => Ok((key.as_str(), schema)),
-            Some((_, ReferenceOr::Reference { .. })) => Err(SpecError::at(
-                at,
-                format!(
-                    "$ref `{reference}` points to another $ref; a component schema must be defined inline"
-                ),
-            )),
-            None => Err(SpecError::at(
-                at,
-                format!("$ref `{reference}` does not exist in components.schemas"),
-            )),
+        let mut current = reference.to_owned();
+        // A component that is itself a `$ref` (`Pet: {$ref: Animal}`) stands
+        // for its target; a chain that loops is refused.
+        for _ in 0..16 {
+            let name = current.strip_prefix("#/components/schemas/").ok_or_else(|| {
+                SpecError::at(at, format!("unsupported $ref `{current}`; only `#/components/schemas/<Name>` is supported for schemas"))
+            })?;
+            match schemas.and_then(|s| s.get_key_value(&unescape(name))) {
+                Some((key, ReferenceOr::Item(schema))) => return Ok((key.as_str(), schema)),
+                Some((_, ReferenceOr::Reference { reference })) => current = reference.clone(),
+                None => {
+                    let hint = schemas
+                        .and_then(|s| {
+                            let keys: Vec<&str> = s.keys().map(String::as_str).collect();
+                            crate::codegen::names::closest(&unescape(name), &keys).map(|c| {
+                                format!("; did you mean `#/components/schemas/{}`?", escape(c))
+                            })
+                        })
+                        .unwrap_or_default();
+                    return Err(SpecError::at(
+                        at,
+                        format!("$ref `{current}` does not exist in components.schemas{hint}"),
+                    ));
+                }
+            }
         }
+        Err(SpecError::at(
+            at,
+            format!("$ref `{reference}` leads through a loop of component `$ref`s"),
+        ))
     }
 
     /// Resolves a parameter that may be a `$ref` to `#/components/parameters/Name`,

@@ -110,9 +110,11 @@ fn prepare(core: &ClientCore, mut request: Request) -> Result<Prepared, Error> {
     if !request.headers.contains_key(LOCALE) {
         request.headers.insert(LOCALE, inner.locale.clone());
     }
-    request
-        .headers
-        .insert(ACCEPT, HeaderValue::from_static("application/json"));
+    if !request.headers.contains_key(ACCEPT) {
+        request
+            .headers
+            .insert(ACCEPT, HeaderValue::from_static("application/json"));
+    }
     for (name, value) in &inner.default_headers {
         if !request.headers.contains_key(*name) {
             request.headers.insert(*name, value.clone());
@@ -297,9 +299,17 @@ async fn attempt(
 
 async fn untimed_attempt(core: &ClientCore, request: &Prepared) -> Result<Answer, AttemptError> {
     let inner = &*core.inner;
-    let authorization = authorization(core, request).await?;
     let mut headers = request.headers.clone();
-    headers.insert(AUTHORIZATION, authorization);
+    // An `Authorization` the operation itself sets (a spec's header
+    // parameter) is sent as it is; otherwise the token provider's.
+    if !headers.contains_key(AUTHORIZATION)
+        && let Some(provider) = &inner.token
+    {
+        headers.insert(
+            AUTHORIZATION,
+            authorization(provider.as_ref(), request).await?,
+        );
+    }
     // The timeout is the attempt's (`Timed`), not reqwest's, whose timer would
     // also run while a read-ahead is not polled.
     let mut builder = inner
@@ -329,10 +339,11 @@ async fn untimed_attempt(core: &ClientCore, request: &Prepared) -> Result<Answer
 /// The `Authorization` header from the token provider. A custom provider's
 /// error is kept but never shown; the runtime's own credentials fail with an
 /// error of kind `Auth` that is safe to show, and is shown.
-async fn authorization(core: &ClientCore, request: &Prepared) -> Result<HeaderValue, AttemptError> {
-    let token = core
-        .inner
-        .token
+async fn authorization(
+    provider: &dyn crate::TokenProvider,
+    request: &Prepared,
+) -> Result<HeaderValue, AttemptError> {
+    let token = provider
         .token()
         .await
         .map_err(|e| AttemptError::Token(provider_error(request, e)))?;

@@ -147,6 +147,50 @@ impl Request {
         self.json_body(&json)
     }
 
+    /// Sets a form-encoded request body
+    /// (`Content-Type: application/x-www-form-urlencoded`) from a struct or
+    /// map of scalars; fields that are `None` are left out.
+    pub fn form_body<T: serde::Serialize>(&mut self, value: &T) -> Result<(), Error> {
+        let body = serde_urlencoded::to_string(value).map_err(|e| {
+            self.invalid(
+                "the request body cannot be form-encoded (only flat objects of scalars can)"
+                    .to_owned(),
+            )
+            .with_source(e)
+        })?;
+        self.headers.insert(
+            CONTENT_TYPE,
+            HeaderValue::from_static("application/x-www-form-urlencoded"),
+        );
+        self.body = Some(Bytes::from(body));
+        Ok(())
+    }
+
+    /// Sets a text request body with its media type (`text/plain`, ...).
+    pub fn text_body(&mut self, value: &str, media: &'static str) {
+        self.raw_body(Bytes::copy_from_slice(value.as_bytes()), media);
+    }
+
+    /// Sets a request body of bytes with its media type
+    /// (`application/octet-stream`, ...).
+    pub fn bytes_body(&mut self, value: &[u8], media: &'static str) {
+        self.raw_body(Bytes::copy_from_slice(value), media);
+    }
+
+    fn raw_body(&mut self, body: Bytes, media: &'static str) {
+        let media = HeaderValue::from_str(media)
+            .unwrap_or_else(|_| HeaderValue::from_static("application/octet-stream"));
+        self.headers.insert(CONTENT_TYPE, media);
+        self.body = Some(body);
+    }
+
+    /// Sets the `Accept` header, for operations whose responses are not JSON.
+    pub fn accept(&mut self, media: &'static str) {
+        if let Ok(value) = HeaderValue::from_str(media) {
+            self.headers.insert(reqwest::header::ACCEPT, value);
+        }
+    }
+
     /// The value of a header set on the request, as text.
     pub(crate) fn header_str(&self, name: &str) -> Option<&str> {
         self.headers.get(name).and_then(|v| v.to_str().ok())
@@ -187,7 +231,7 @@ impl Request {
 
 /// Sets `path` in `json` to `constant` unless it holds a value already;
 /// objects on the way are created in place of absent or `null` ones.
-fn set_if_absent(json: &mut serde_json::Value, path: &[&str], constant: &str) {
+pub(crate) fn set_if_absent(json: &mut serde_json::Value, path: &[&str], constant: &str) {
     let Some((leaf, parents)) = path.split_last() else {
         return;
     };

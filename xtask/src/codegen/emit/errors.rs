@@ -5,8 +5,8 @@
 use proc_macro2::TokenStream;
 use quote::{format_ident, quote};
 
-use super::inner_doc_attr;
-use crate::codegen::ir::{Api, ErrorCase, Operation, StatusMatch};
+use super::{allow_large_variants, estimated_size, inner_doc_attr};
+use crate::codegen::ir::{Api, ErrorCase, Operation, StatusMatch, TypeRef};
 use crate::codegen::names::{field_ident, snake, type_ident};
 
 /// The distinct error mappings of the operations, in order of first use.
@@ -125,6 +125,13 @@ pub(crate) fn emit(api: &Api, decoders: &Decoders) -> TokenStream {
             }
         }
     });
+    let mut sizes: Vec<usize> = api
+        .error_bodies
+        .iter()
+        .map(|b| estimated_size(api, &TypeRef::Named(b.name.clone()), 0))
+        .collect();
+    sizes.push(24);
+    let large = allow_large_variants(&sizes);
     let uses_types = !api.error_bodies.is_empty();
     let types_use = uses_types.then(|| {
         quote!(
@@ -195,6 +202,7 @@ pub(crate) fn emit(api: &Api, decoders: &Decoders) -> TokenStream {
         /// declares for its status.
         #[derive(Clone, Debug, PartialEq)]
         #[non_exhaustive]
+        #large
         pub enum ErrorBody {
             #(#variants)*
             /// No body, or only white space.

@@ -94,8 +94,15 @@ pub(crate) fn type_tokens(ty: &TypeRef, scope: Scope) -> TokenStream {
         TypeRef::Secret => quote!(Secret),
         TypeRef::Timestamp => quote!(Timestamp),
         TypeRef::Bool => quote!(bool),
+        TypeRef::I8 => quote!(i8),
+        TypeRef::I16 => quote!(i16),
         TypeRef::I32 => quote!(i32),
         TypeRef::I64 => quote!(i64),
+        TypeRef::U8 => quote!(u8),
+        TypeRef::U16 => quote!(u16),
+        TypeRef::U32 => quote!(u32),
+        TypeRef::U64 => quote!(u64),
+        TypeRef::Bytes => quote!(Vec<u8>),
         TypeRef::F32 => quote!(f32),
         TypeRef::F64 => quote!(f64),
         TypeRef::Any => quote!(serde_json::Value),
@@ -159,6 +166,99 @@ pub(crate) fn use_header(used: &BTreeSet<&'static str>) -> TokenStream {
         _ => out.extend(quote!(use pc_api_runtime::{#(#runtime),*};)),
     }
     out
+}
+
+/// A rough size in bytes of a value of `ty` (fields summed, no padding),
+/// to tell when the variants of an enum differ as much as clippy's
+/// `large_enum_variant` (200 bytes) warns about.
+pub(crate) fn estimated_size(api: &Api, ty: &TypeRef, depth: usize) -> usize {
+    use super::ir::ModelKind;
+    match ty {
+        TypeRef::Bool | TypeRef::I8 | TypeRef::U8 => 1,
+        TypeRef::I16 | TypeRef::U16 => 2,
+        TypeRef::I32 | TypeRef::U32 | TypeRef::F32 => 4,
+        TypeRef::I64 | TypeRef::U64 | TypeRef::F64 => 8,
+        TypeRef::String
+        | TypeRef::Secret
+        | TypeRef::Bytes
+        | TypeRef::Array(_)
+        | TypeRef::Map(_)
+        | TypeRef::Object => 24,
+        TypeRef::Any => 32,
+        TypeRef::Timestamp => 40,
+        TypeRef::Named(name) => {
+            if depth > 8 {
+                return 8;
+            }
+            match api.models.iter().find(|m| &m.name == name).map(|m| &m.kind) {
+                Some(ModelKind::Struct { fields, additional }) => {
+                    fields
+                        .iter()
+                        .map(|f| estimated_size(api, &f.ty, depth + 1))
+                        .sum::<usize>()
+                        + if additional.is_some() { 24 } else { 0 }
+                }
+                Some(ModelKind::Enum {
+                    unknown: Some(_), ..
+                }) => 24,
+                Some(ModelKind::Enum { unknown: None, .. }) => 1,
+                Some(ModelKind::Alias(inner)) => estimated_size(api, inner, depth + 1),
+                Some(ModelKind::OneOf { variants }) => {
+                    8 + variants
+                        .iter()
+                        .map(|(_, t)| estimated_size(api, t, depth + 1))
+                        .max()
+                        .unwrap_or(0)
+                }
+                Some(ModelKind::Union { variants, .. }) => {
+                    8 + variants
+                        .iter()
+                        .map(|v| estimated_size(api, &v.ty, depth + 1))
+                        .max()
+                        .unwrap_or(32)
+                        .max(32)
+                }
+                None => 8,
+            }
+        }
+    }
+}
+
+/// `#[allow(clippy::large_enum_variant)]` when the variants' estimated sizes
+/// differ by more than clippy's threshold.
+pub(crate) fn allow_large_variants(variants: &[usize]) -> TokenStream {
+    let mut sizes = variants.to_vec();
+    sizes.sort_unstable_by(|a, b| b.cmp(a));
+    let gap = match sizes.as_slice() {
+        [first, second, ..] => first - second,
+        _ => 0,
+    };
+    if gap > 200 {
+        quote!(#[allow(clippy::large_enum_variant)])
+    } else {
+        TokenStream::new()
+    }
+}
+
+/// Whether anything of the API is deprecated: generated modules then allow
+/// their own use of it (callers still get the warnings).
+pub(crate) fn has_deprecated(api: &Api) -> bool {
+    api.operations
+        .iter()
+        .any(|op| op.deprecated || op.params.iter().any(|p| p.deprecated))
+        || api.models.iter().any(|m| {
+            m.deprecated
+                || matches!(&m.kind, super::ir::ModelKind::Struct { fields, .. } if fields.iter().any(|f| f.deprecated))
+        })
+}
+
+/// `#![allow(deprecated)]` for a module of an API with deprecated items.
+pub(crate) fn allow_deprecated(api: &Api) -> TokenStream {
+    if has_deprecated(api) {
+        quote!(#![allow(deprecated)])
+    } else {
+        TokenStream::new()
+    }
 }
 
 /// Module docs: one `#![doc]` per line, so that prettyplease prints `//! text`.

@@ -11,8 +11,13 @@ use std::collections::BTreeSet;
 use proc_macro2::TokenStream;
 use quote::quote;
 
-use super::{Scope, doc_attr, inner_doc_attr, names_used, optional_doc, type_tokens, use_header};
-use crate::codegen::ir::{Api, Field, Model, ModelKind, TypeRef, Variant};
+use super::{
+    Scope, allow_deprecated, allow_large_variants, doc_attr, estimated_size, inner_doc_attr,
+    names_used, optional_doc, type_tokens, use_header,
+};
+use crate::codegen::ir::{
+    Api, Discriminator, Field, Model, ModelKind, TypeRef, UnionVariant, Variant,
+};
 use crate::codegen::names::{field_ident, type_ident};
 
 /// The tokens of `types.rs`.
@@ -27,11 +32,20 @@ pub(crate) fn emit(api: &Api) -> TokenStream {
     for model in &api.models {
         undocumented |= model.doc.is_none();
         match &model.kind {
-            ModelKind::Struct { fields } => {
+            ModelKind::Struct { fields, additional } => {
                 for field in fields {
                     names_used(&field.ty, &mut used);
                     undocumented |= field.doc.is_none();
                     uses_de |= is_collection(&field.ty);
+                }
+                if let Some(ty) = additional {
+                    names_used(ty, &mut used);
+                    used.insert("BTreeMap");
+                }
+            }
+            ModelKind::Union { variants, .. } => {
+                for variant in variants {
+                    names_used(&variant.ty, &mut used);
                 }
             }
             ModelKind::OneOf { variants } => {
@@ -57,10 +71,30 @@ pub(crate) fn emit(api: &Api) -> TokenStream {
         }
     });
     let items = api.models.iter().map(|model| emit_model(api, model));
+    let deprecated = allow_deprecated(api);
+    // Structs, scalar unions and untagged unions derive serde; enums and
+    // tagged unions get it from runtime macros.
+    let derives = api.models.iter().any(|m| {
+        matches!(
+            m.kind,
+            ModelKind::Struct { .. }
+                | ModelKind::OneOf { .. }
+                | ModelKind::Union {
+                    discriminator: None,
+                    ..
+                }
+        )
+    });
+    let serde_use = derives.then(|| {
+        quote!(
+            use serde::{Deserialize, Serialize};
+        )
+    });
     quote! {
         #module_doc
         #allow
-        use serde::{Deserialize, Serialize};
+        #deprecated
+        #serde_use
         #header
         #de
 
@@ -69,10 +103,19 @@ pub(crate) fn emit(api: &Api) -> TokenStream {
 }
 
 fn emit_model(api: &Api, model: &Model) -> TokenStream {
-    let doc = optional_doc(model.doc.as_deref());
+    let mut doc = optional_doc(model.doc.as_deref());
+    if model.deprecated {
+        doc.extend(quote!(#[deprecated = "deprecated in the spec"]));
+    }
     let name = type_ident(&model.name);
     match &model.kind {
-        ModelKind::Struct { fields } => emit_struct(api, model, fields, &doc),
+        ModelKind::Struct { fields, additional } => {
+            emit_struct(api, model, fields, additional.as_ref(), &doc)
+        }
+        ModelKind::Union {
+            variants,
+            discriminator,
+        } => emit_union(api, model, variants, discriminator.as_ref(), &doc),
         ModelKind::Enum { variants, unknown } => {
             emit_enum(&model.name, variants, unknown.as_deref(), &doc)
         }
@@ -151,7 +194,13 @@ fn serde_plain(field: &str) -> String {
         .to_owned()
 }
 
-fn emit_struct(api: &Api, model: &Model, fields: &[Field], doc: &TokenStream) -> TokenStream {
+fn emit_struct(
+    api: &Api,
+    model: &Model,
+    fields: &[Field],
+    additional: Option<&TypeRef>,
+    doc: &TokenStream,
+) -> TokenStream {
     let name = type_ident(&model.name);
     let derive_default =
         has_default(api, &model.name, &mut BTreeSet::new()).then(|| quote!(Default,));
@@ -162,7 +211,20 @@ fn emit_struct(api: &Api, model: &Model, fields: &[Field], doc: &TokenStream) ->
         plain != f.wire && serde_camel(&plain) == f.wire
     });
     let container = camel.then(|| quote!(#[serde(rename_all = "camelCase")]));
-    let fields = fields.iter().map(|field| {
+    let additional = additional.map(|ty| {
+        let mut name = "additional_properties".to_owned();
+        while fields.iter().any(|f| f.name == name) {
+            name.push('_');
+        }
+        let ident = field_ident(&name);
+        let ty = type_tokens(ty, Scope::Types);
+        quote! {
+            /// The properties the spec does not name (`additionalProperties`).
+            #[serde(flatten)]
+            pub #ident: BTreeMap<String, #ty>,
+        }
+    });
+    let field_items = fields.iter().map(|field| {
         let ident = field_ident(&field.name);
         let wire = &field.wire;
         let plain = serde_plain(&field.name);
@@ -201,8 +263,12 @@ fn emit_struct(api: &Api, model: &Model, fields: &[Field], doc: &TokenStream) ->
             quote!(Option<#ty>)
         };
         let serde = (!attrs.is_empty()).then(|| quote!(#[serde(#(#attrs),*)]));
+        let deprecated = field
+            .deprecated
+            .then(|| quote!(#[deprecated = "deprecated in the spec"]));
         quote! {
             #fdoc
+            #deprecated
             #serde
             pub #ident: #ty,
         }
@@ -212,8 +278,83 @@ fn emit_struct(api: &Api, model: &Model, fields: &[Field], doc: &TokenStream) ->
         #[derive(Clone, Debug, #derive_default PartialEq, Serialize, Deserialize)]
         #container
         pub struct #name {
-            #(#fields)*
+            #(#field_items)*
+            #additional
         }
+    }
+}
+
+/// A union of objects: by its discriminator through the runtime's
+/// `tagged_union!` (an unknown tag kept in `Unknown`), else untagged, the
+/// first variant that decodes winning (anything else kept in `Other`).
+fn emit_union(
+    api: &Api,
+    model: &Model,
+    variants: &[UnionVariant],
+    discriminator: Option<&Discriminator>,
+    doc: &TokenStream,
+) -> TokenStream {
+    let name = type_ident(&model.name);
+    let decl = variants.iter().map(|variant| {
+        let ident = type_ident(&variant.name);
+        let mut ty = type_tokens(&variant.ty, Scope::Types);
+        if let TypeRef::Named(target) = &variant.ty
+            && reaches(api, target, &model.name, &mut BTreeSet::new())
+        {
+            ty = quote!(Box<#ty>);
+        }
+        let vdoc = if variant.tags.is_empty() {
+            format!(" A value that decodes as {}.", variant.name)
+        } else {
+            let tags: Vec<String> = variant.tags.iter().map(|t| format!("`{t}`")).collect();
+            format!(" The value tagged {}.", tags.join(" or "))
+        };
+        quote!(#[doc = #vdoc] #ident(#ty),)
+    });
+    let mut sizes: Vec<usize> = variants
+        .iter()
+        .map(|v| match &v.ty {
+            TypeRef::Named(target) if reaches(api, target, &model.name, &mut BTreeSet::new()) => 8,
+            ty => estimated_size(api, ty, 0),
+        })
+        .collect();
+    sizes.push(32);
+    let large = allow_large_variants(&sizes);
+    match discriminator {
+        Some(discriminator) => {
+            let path = &discriminator.path;
+            let arms = variants.iter().map(|variant| {
+                let ident = type_ident(&variant.name);
+                let tags = &variant.tags;
+                quote!(#(#tags)|* => #ident)
+            });
+            let unknown_doc = format!(
+                " A value whose `{}` this version of the client does not know (or that has none), kept as sent.",
+                path.join(".")
+            );
+            quote! {
+                #doc
+                #[derive(Clone, Debug, PartialEq)]
+                #large
+                pub enum #name {
+                    #(#decl)*
+                    #[doc = #unknown_doc]
+                    Unknown(serde_json::Value),
+                }
+                pc_api_runtime::tagged_union!(#name [#(#path),*] { #(#arms),* } unknown Unknown);
+            }
+        }
+        None => quote! {
+            #doc
+            #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+            #[serde(untagged)]
+            #large
+            pub enum #name {
+                #(#decl)*
+                /// A value that decodes as none of the variants, kept as sent.
+                Other(serde_json::Value),
+            }
+        },
     }
 }
 
@@ -230,30 +371,30 @@ fn reaches(api: &Api, from: &str, target: &str, seen: &mut BTreeSet<String>) -> 
     if !seen.insert(from.to_owned()) {
         return false;
     }
-    let Some(Model {
-        kind: ModelKind::Struct { fields },
-        ..
-    }) = find(api, from)
-    else {
-        return matches!(find(api, from), Some(Model { kind: ModelKind::Alias(TypeRef::Named(n)), .. }) if reaches(api, n, target, seen));
-    };
-    fields
-        .iter()
-        .any(|f| matches!(&f.ty, TypeRef::Named(n) if reaches(api, n, target, seen)))
+    let mut direct =
+        |ty: &TypeRef| matches!(ty, TypeRef::Named(n) if reaches(api, n, target, seen));
+    match find(api, from).map(|m| &m.kind) {
+        Some(ModelKind::Struct { fields, .. }) => fields.iter().any(|f| direct(&f.ty)),
+        Some(ModelKind::Alias(ty)) => direct(ty),
+        Some(ModelKind::Union { variants, .. }) => variants.iter().any(|v| direct(&v.ty)),
+        Some(ModelKind::OneOf { variants }) => variants.iter().any(|(_, ty)| direct(ty)),
+        _ => false,
+    }
 }
 
 /// Whether `Default` can be derived: every field is optional, a collection,
 /// or of a type that has a default.
-fn has_default(api: &Api, name: &str, seen: &mut BTreeSet<String>) -> bool {
+pub(crate) fn has_default(api: &Api, name: &str, seen: &mut BTreeSet<String>) -> bool {
     if !seen.insert(name.to_owned()) {
         return true;
     }
     match find(api, name).map(|m| &m.kind) {
-        Some(ModelKind::Struct { fields }) => fields.iter().all(|f| {
+        Some(ModelKind::Struct { fields, .. }) => fields.iter().all(|f| {
             !f.required
                 || f.nullable
                 || match &f.ty {
                     TypeRef::Named(n) => has_default(api, n, seen),
+                    TypeRef::Timestamp => false,
                     _ => true,
                 }
         }),

@@ -8,9 +8,11 @@ use proc_macro2::TokenStream;
 use quote::{format_ident, quote};
 
 use super::errors::Decoders;
-use super::{Scope, Target, doc_attr, inner_doc_attr, names_used, type_tokens};
+use super::models::has_default;
+use super::{Scope, Target, allow_deprecated, doc_attr, inner_doc_attr, names_used, type_tokens};
 use crate::codegen::ir::{
-    Api, Location, ModelKind, Operation, Paging, Param, PathPart, StatusMatch, TypeRef,
+    Api, Body, Encoding, Location, ModelKind, Operation, Paging, Param, PathPart, StatusMatch,
+    TypeRef,
 };
 use crate::codegen::names::{field_ident, type_ident};
 
@@ -24,7 +26,10 @@ fn inputs(op: &Operation) -> Vec<Param> {
             location: Location::Body,
             required: body.required,
             ty: body.ty.clone(),
-            json: true,
+            // Set as it is (a struct, a map): no conversion in the setter.
+            json: matches!(body.encoding, Encoding::Json | Encoding::Form),
+            comma: false,
+            deprecated: false,
             doc: Some(
                 body.doc
                     .clone()
@@ -57,8 +62,10 @@ pub(crate) fn emit_methods(api: &Api, target: &Target) -> TokenStream {
         )
     });
     let methods = api.operations.iter().map(|op| emit_method(api, op, target));
+    let deprecated = allow_deprecated(api);
     quote! {
         #doc
+        #deprecated
         #secret
         use super::{builder, #types Client};
 
@@ -108,13 +115,25 @@ fn setter_type(api: &Api, param: &Param) -> (TokenStream, TokenStream) {
     }
 }
 
-fn example_value(param: &Param, krate: &str) -> String {
+fn example_value(api: &Api, param: &Param, krate: &str) -> String {
     if param.json {
-        return "Default::default()".to_owned();
+        return match &param.ty {
+            TypeRef::Named(name) if !has_default(api, name, &mut BTreeSet::new()) => {
+                "todo!(\"the request body\")".to_owned()
+            }
+            _ => "Default::default()".to_owned(),
+        };
     }
     match &param.ty {
         TypeRef::String | TypeRef::Secret => format!("\"<{}>\"", param.name),
-        TypeRef::I32 | TypeRef::I64 => "1".to_owned(),
+        TypeRef::I8
+        | TypeRef::I16
+        | TypeRef::I32
+        | TypeRef::I64
+        | TypeRef::U8
+        | TypeRef::U16
+        | TypeRef::U32
+        | TypeRef::U64 => "1".to_owned(),
         TypeRef::F32 | TypeRef::F64 => "1.0".to_owned(),
         TypeRef::Bool => "true".to_owned(),
         TypeRef::Named(name) => format!(
@@ -125,10 +144,10 @@ fn example_value(param: &Param, krate: &str) -> String {
     }
 }
 
-fn example_args(op: &Operation, krate: &str) -> String {
+fn example_args(api: &Api, op: &Operation, krate: &str) -> String {
     required(&inputs(op))
         .iter()
-        .map(|p| example_value(p, krate))
+        .map(|p| example_value(api, p, krate))
         .collect::<Vec<_>>()
         .join(", ")
 }
@@ -173,7 +192,7 @@ fn emit_method(api: &Api, op: &Operation, target: &Target) -> TokenStream {
     doc.push_str(&format!(
         "\n\n```no_run\n# async fn example(client: &{krate}::Client) -> Result<(), {krate}::Error> {{\nlet response = client.{}({}).send().await?;\nprintln!(\"{{}}\", response.status());\n# Ok(())\n# }}\n```",
         op.method_name,
-        example_args(op, krate)
+        example_args(api, op, krate)
     ));
     let doc = doc_attr(&doc);
     let deprecated = op
@@ -220,7 +239,7 @@ pub(crate) fn emit_builders(api: &Api, target: &Target, decoders: &Decoders) -> 
         for p in inputs(op) {
             names_used(&p.ty, &mut used);
         }
-        if let Some(ty) = &op.success.body {
+        if let Some((ty, _)) = &op.success.body {
             names_used(ty, &mut used);
         }
         if let Some(paging) = &op.paging {
@@ -247,8 +266,10 @@ pub(crate) fn emit_builders(api: &Api, target: &Target, decoders: &Decoders) -> 
         .operations
         .iter()
         .map(|op| emit_builder(api, op, target, decoders));
+    let deprecated = allow_deprecated(api);
     quote! {
         #doc
+        #deprecated
         #btree
         use pc_api_runtime::__codegen::{self as rt, Request};
         use pc_api_runtime::{#(#runtime)* ResponseValue};
@@ -272,10 +293,17 @@ fn value_call(location: Location, ty: &TypeRef, wire: &str) -> TokenStream {
     }
 }
 
-/// The statement that sets the JSON body: with the constants its model
-/// always sends (`x-request-constants`), if it has any.
-fn body_call(api: &Api, ty: &TypeRef) -> TokenStream {
-    let constants = match ty {
+/// The statement that sets the request body: JSON (with the constants its
+/// model always sends, `x-request-constants`), form-encoded, text or bytes.
+fn body_call(api: &Api, body: &Body) -> TokenStream {
+    let media = &body.media;
+    match body.encoding {
+        Encoding::Form => return quote!(request.form_body(value)?;),
+        Encoding::Text => return quote!(request.text_body(value, #media);),
+        Encoding::Bytes => return quote!(request.bytes_body(value, #media);),
+        Encoding::Json => {}
+    }
+    let constants = match &body.ty {
         TypeRef::Named(name) => api
             .models
             .iter()
@@ -341,8 +369,12 @@ fn emit_builder(api: &Api, op: &Operation, target: &Target, decoders: &Decoders)
             p.doc.as_deref().unwrap_or("Sets the parameter."),
             p.wire
         ));
+        let deprecated = p
+            .deprecated
+            .then(|| quote!(#[deprecated = "deprecated in the spec"]));
         quote! {
             #doc
+            #deprecated
             pub fn #ident(mut self, value: #ty) -> Self {
                 self.#ident = Some(#convert);
                 self
@@ -369,9 +401,26 @@ fn emit_builder(api: &Api, op: &Operation, target: &Target, decoders: &Decoders)
             let ident = field_ident(&p.name);
             let wire = &p.wire;
             let call = match &p.ty {
-                _ if p.location == Location::Body => body_call(api, &p.ty),
+                _ if p.location == Location::Body => match &op.body {
+                    Some(body) => body_call(api, body),
+                    None => quote!(),
+                },
                 _ if p.json => {
                     quote!(request.query(#wire, &rt::to_json(#wire, value)?);)
+                }
+                TypeRef::Array(item) if p.comma => {
+                    let each = value_call(p.location, &TypeRef::String, wire);
+                    let join = match **item {
+                        TypeRef::String => quote!(value.join(",")),
+                        _ => quote!(
+                            value
+                                .iter()
+                                .map(ToString::to_string)
+                                .collect::<Vec<_>>()
+                                .join(",")
+                        ),
+                    };
+                    quote!({ let value = &#join; #each })
                 }
                 TypeRef::Array(item) => {
                     let each = value_call(p.location, item, wire);
@@ -386,11 +435,30 @@ fn emit_builder(api: &Api, op: &Operation, target: &Target, decoders: &Decoders)
             }
         });
     let http_method = format_ident!("{}", op.http_method);
+    let accept = match &op.success.body {
+        Some((_, Encoding::Text | Encoding::Bytes)) => quote!(request.accept("*/*");),
+        _ => quote!(),
+    };
     let decoder = decoders.path_of(op);
     let (result_ty, send_call) = match &op.success.body {
-        Some(ty) => (
+        Some((ty, Encoding::Json | Encoding::Form)) if op.success.body_optional => {
+            let ty = type_tokens(ty, Scope::Sibling);
+            (
+                quote!(Option<#ty>),
+                quote!(rt::send_json_optional(&self.client, self.request(), #decoder).await),
+            )
+        }
+        Some((ty, Encoding::Json | Encoding::Form)) => (
             type_tokens(ty, Scope::Sibling),
             quote!(rt::send_json(&self.client, self.request(), #decoder).await),
+        ),
+        Some((_, Encoding::Text)) => (
+            quote!(String),
+            quote!(rt::send_text(&self.client, self.request(), #decoder).await),
+        ),
+        Some((_, Encoding::Bytes)) => (
+            quote!(Vec<u8>),
+            quote!(rt::send_bytes(&self.client, self.request(), #decoder).await),
         ),
         None => (
             quote!(()),
@@ -414,7 +482,7 @@ fn emit_builder(api: &Api, op: &Operation, target: &Target, decoders: &Decoders)
     let paging_methods = op
         .paging
         .as_ref()
-        .map(|paging| emit_paging_methods(op, paging, target, &decoder));
+        .map(|paging| emit_paging_methods(api, op, paging, target, &decoder));
     quote! {
         #[doc = #struct_doc]
         #[derive(Clone, Debug)]
@@ -441,6 +509,7 @@ fn emit_builder(api: &Api, op: &Operation, target: &Target, decoders: &Decoders)
             fn request(&self) -> Result<Request, rt::RequestError> {
                 let Self { client: _, #(#all_idents),* } = self;
                 let mut request = Request::new(rt::Method::#http_method, Self::OPERATION_ID);
+                #accept
                 #(#path_steps)*
                 #(#param_steps)*
                 Ok(request)
@@ -458,6 +527,7 @@ fn emit_builder(api: &Api, op: &Operation, target: &Target, decoders: &Decoders)
 
 /// `pages`, `stream` and `resume` on the builder of a paged operation.
 fn emit_paging_methods(
+    api: &Api,
     op: &Operation,
     paging: &Paging,
     target: &Target,
@@ -507,7 +577,7 @@ fn emit_paging_methods(
         }
     });
     let method = &op.method_name;
-    let args = example_args(op, krate);
+    let args = example_args(api, op, krate);
     let pages_doc = doc_attr(&format!(
         "Lists every page, following the next links (see [`Pages`]).\n\nEvery page is requested with the same `MS-CorrelationId` and a fresh `MS-RequestId`; while you work on one page, the next is fetched.\n\n```no_run\n# async fn example(client: &{krate}::Client) -> Result<(), {krate}::Error> {{\nuse futures::TryStreamExt;\nlet mut pages = client.{method}({args}).pages();\nwhile let Some(page) = pages.try_next().await? {{\n    println!(\"page {{}}\", page.number());\n}}\n# Ok(())\n# }}\n```"
     ));

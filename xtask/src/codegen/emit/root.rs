@@ -32,10 +32,39 @@ pub(crate) fn emit(api: &Api, target: &Target) -> TokenStream {
         None => (quote!(), quote!(None)),
     };
     let servers = emit_servers(api);
+    let mut setup = String::new();
+    let builder_arg = match api.base_url {
+        Some(_) => "",
+        None => "\"https://api.example.com\"",
+    };
+    if api.authenticated {
+        setup.push_str("\n    .bearer_token(\"<access token>\")");
+    }
     let client_doc = doc_attr(&format!(
-        "A client of {title}: one method per operation, each returning a request builder.\n\nCheap to clone: clones share one connection pool. It dereferences to the runtime's [`ClientCore`] for its settings (`base_url()`, `timeout()`, ...).\n\n```no_run\n# async fn example() -> Result<(), {krate}::Error> {{\nlet client = {krate}::Client::builder()\n    .bearer_token(\"<access token>\")\n    .build()?;\n# Ok(())\n# }}\n```",
+        "A client of {title}: one method per operation, each returning a request builder.\n\nCheap to clone: clones share one connection pool. It dereferences to the runtime's [`ClientCore`] for its settings (`base_url()`, `timeout()`, ...).\n\n```no_run\n# async fn example() -> Result<(), {krate}::Error> {{\nlet client = {krate}::Client::builder({builder_arg}){setup}\n    .build()?;\n# Ok(())\n# }}\n```",
         title = api.title
     ));
+    let builder_fn = match api.base_url {
+        Some(_) => quote! {
+            /// Starts configuring a client (see [`ClientBuilder`]).
+            pub fn builder() -> ClientBuilder {
+                ClientBuilder::new()
+            }
+        },
+        None => quote! {
+            /// Starts configuring a client of the service at `base_url` (the
+            /// spec lists no server; see [`ClientBuilder`]).
+            pub fn builder(base_url: impl AsRef<str>) -> ClientBuilder {
+                ClientBuilder::new().base_url(base_url)
+            }
+        },
+    };
+    let credentials = (!api.authenticated).then(|| {
+        quote! {
+            // The spec asks for no credentials.
+            const REQUIRES_CREDENTIALS: bool = false;
+        }
+    });
     quote! {
         #doc
         #![forbid(unsafe_code)]
@@ -70,10 +99,7 @@ pub(crate) fn emit(api: &Api, target: &Target) -> TokenStream {
         }
 
         impl Client {
-            /// Starts configuring a client (see [`ClientBuilder`]).
-            pub fn builder() -> ClientBuilder {
-                ClientBuilder::new()
-            }
+            #builder_fn
         }
 
         impl std::ops::Deref for Client {
@@ -87,6 +113,7 @@ pub(crate) fn emit(api: &Api, target: &Target) -> TokenStream {
         impl ApiClient for Client {
             type ErrorBody = ErrorBody;
             const DEFAULT_BASE_URL: Option<&'static str> = #default_base_url;
+            #credentials
 
             fn from_core(core: ClientCore) -> Self {
                 Client { core }

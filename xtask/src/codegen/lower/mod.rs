@@ -23,54 +23,112 @@ use crate::codegen::reserved::Reserved;
 use crate::codegen::spec::Document;
 use crate::codegen::spec::escape;
 
+/// How strictly a spec is held.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum Strictness {
+    /// Every refusal and every warning is an error: the project's own specs.
+    #[default]
+    Strict,
+    /// A refused operation or schema is left out (and reported) and the
+    /// rest is generated; warnings are reported: specs nobody here wrote.
+    Lenient,
+}
+
+/// The IR of a spec, with what was tolerated and what was left out.
+pub(crate) struct Lowered {
+    pub(crate) api: Api,
+    /// Located warnings: what the spec gets slightly wrong, and renames.
+    pub(crate) warnings: Vec<SpecError>,
+    /// Located refusals of the operations and schemas left out.
+    pub(crate) refused: Vec<SpecError>,
+    /// The operations of the spec, generated or not.
+    pub(crate) operations_total: usize,
+}
+
 /// Lowers the document into the IR, or every error found.
-pub(crate) fn lower(document: &Document, reserved: &Reserved) -> Result<Api, SpecErrors> {
+pub(crate) fn lower(
+    document: &Document,
+    reserved: &Reserved,
+    strictness: Strictness,
+) -> Result<Lowered, SpecErrors> {
     let mut ctx = Lowering {
         document,
         reserved,
+        strictness,
         models: Vec::new(),
         model_names: BTreeMap::new(),
+        component_names: BTreeMap::new(),
+        renamed: BTreeMap::new(),
+        inline_depth: 0,
         errors: Vec::new(),
+        warnings: Vec::new(),
+        refused: Vec::new(),
+        refused_models: BTreeSet::new(),
     };
     ctx.register_components();
-    ctx.check_security();
+    let authenticated = ctx.check_security();
     let servers = ctx.servers();
-    if document.api.servers.is_empty() {
-        ctx.errors.push(SpecError::at(
-            "#/servers",
-            "the spec must list a server; `servers[0].url` is the client's default base URL",
-        ));
-    }
     let base_url = servers.first().map(|s| s.url.clone());
     ctx.lower_components();
-    let operations = ctx.lower_operations();
+    let (mut operations, operations_total) = ctx.lower_operations();
+    ctx.drop_refused(&mut operations);
     let mut error_bodies: Vec<ErrorBodyModel> = Vec::new();
+    let mut unusable: BTreeSet<String> = BTreeSet::new();
     for op in &operations {
         for case in &op.errors {
             if let Some(body) = &case.body
                 && !error_bodies.iter().any(|b| &b.name == body)
+                && !unusable.contains(body)
             {
                 match ctx.error_body_model(body) {
                     Ok(model) => error_bodies.push(model),
+                    Err(e) if strictness == Strictness::Lenient => {
+                        ctx.warn(SpecError::at(
+                            &e.pointer,
+                            format!("{}; errors keep this body as text", e.message),
+                        ));
+                        unusable.insert(body.clone());
+                    }
                     Err(e) => ctx.errors.push(e),
                 }
+            }
+        }
+    }
+    for op in &mut operations {
+        for case in &mut op.errors {
+            if case.body.as_ref().is_some_and(|b| unusable.contains(b)) {
+                case.body = None;
             }
         }
     }
     ctx.check_alias_cycles();
     ctx.check_request_constants();
     ctx.check_shared_paging(&operations);
+    if strictness == Strictness::Strict {
+        ctx.errors.append(&mut ctx.refused);
+        ctx.errors.append(&mut ctx.warnings);
+    }
     if !ctx.errors.is_empty() {
+        ctx.errors.sort_by(|a, b| a.pointer.cmp(&b.pointer));
+        ctx.errors.dedup();
         return Err(SpecErrors(ctx.errors));
     }
-    Ok(Api {
-        title: names::sanitize_doc(&document.api.info.title),
-        version: document.api.info.version.clone(),
-        base_url,
-        servers,
-        models: ctx.models,
-        operations,
-        error_bodies,
+    let warnings = SpecErrors(ctx.warnings).located(document).0;
+    let refused = SpecErrors(ctx.refused).located(document).0;
+    Ok(Lowered {
+        api: Api {
+            title: names::sanitize_doc(&document.api.info.title),
+            version: document.api.info.version.clone(),
+            base_url,
+            servers,
+            models: ctx.models,
+            operations,
+            error_bodies,
+            authenticated,
+        },
+        warnings,
+        refused,
+        operations_total,
     })
 }
 
@@ -78,10 +136,22 @@ pub(crate) struct Lowering<'a> {
     pub(super) document: &'a Document,
     /// Method names hand-written code takes.
     pub(super) reserved: &'a Reserved,
+    pub(super) strictness: Strictness,
     pub(super) models: Vec<Model>,
     /// Rust model name → pointer of the schema that took it.
     pub(super) model_names: BTreeMap<String, String>,
+    /// Component key → its Rust name.
+    pub(super) component_names: BTreeMap<String, String>,
+    /// Rust name → the spec's name, for schemas renamed to not hide a Rust name.
+    pub(super) renamed: BTreeMap<String, String>,
+    /// How deep inline models nest now.
+    pub(super) inline_depth: usize,
     pub(super) errors: Vec<SpecError>,
+    pub(super) warnings: Vec<SpecError>,
+    /// Operations and schemas left out, with why.
+    pub(super) refused: Vec<SpecError>,
+    /// The Rust names of refused models.
+    pub(super) refused_models: BTreeSet<String>,
 }
 
 impl<'a> Lowering<'a> {
@@ -89,47 +159,101 @@ impl<'a> Lowering<'a> {
         self.document.api.components.as_ref()
     }
 
+    /// A tolerated mistake of the spec, or a rename: reported, located.
+    pub(super) fn warn(&mut self, warning: SpecError) {
+        self.warnings.push(warning);
+    }
+
+    /// A schema the generator cannot turn into a type: left out, with the
+    /// operations and schemas that use it.
+    pub(super) fn refuse_model(&mut self, name: &str, error: SpecError) {
+        self.refused_models.insert(name.to_owned());
+        self.refused.push(error);
+    }
+
     /// Reserves a Rust name for every component schema first, so that `$ref`s
-    /// resolve whatever the order and inline names cannot steal them.
+    /// resolve whatever the order and inline names cannot steal them. Two
+    /// schemas with one Rust name: the later gets a number (reported).
     pub(super) fn register_components(&mut self) {
         let Some(components) = self.components() else {
             return;
         };
-        let names: Vec<String> = components.schemas.keys().cloned().collect();
-        for key in names {
-            let at = format!("#/components/schemas/{}", escape(&key));
-            match component_type_name(&key) {
-                Ok(name) => {
-                    if let Err(e) = self.reserve(&name, &at) {
-                        self.errors.push(e);
-                    }
+        for key in components.schemas.keys() {
+            let at = format!("#/components/schemas/{}", escape(key));
+            let base = match component_type_name(key) {
+                Ok(name) => name,
+                Err(message) => {
+                    self.refused.push(SpecError::at(&at, message));
+                    continue;
                 }
-                Err(message) => self.errors.push(SpecError::at(&at, message)),
+            };
+            let pascal = names::pascal(key).unwrap_or_default();
+            if base != pascal && names::RESERVED_TYPE_NAMES.contains(&pascal.as_str()) {
+                self.renamed.insert(base.clone(), key.clone());
             }
+            let mut name = base.clone();
+            let mut n = 2;
+            while self.model_names.contains_key(&name) {
+                name = format!("{base}{n}");
+                n += 1;
+            }
+            if name != base {
+                let previous = self.model_names.get(&base).cloned().unwrap_or_default();
+                self.warn(SpecError::at(
+                    &at,
+                    format!("schema `{key}` is named `{name}` in Rust: `{base}` is the schema at {previous}"),
+                ));
+            }
+            self.model_names.insert(name.clone(), at);
+            self.component_names.insert(key.clone(), name);
         }
     }
 
-    pub(super) fn reserve(&mut self, name: &str, at: &str) -> Result<(), SpecError> {
-        if names::RESERVED_TYPE_NAMES.contains(&name) {
-            return Err(SpecError::at(
-                at,
-                format!(
-                    "the type name `{name}` is reserved by the generated crate; rename the schema"
-                ),
-            ));
+    /// Leaves out models that use a refused model, then operations that
+    /// use a refused model (lenient), each reported.
+    fn drop_refused(&mut self, operations: &mut Vec<Operation>) {
+        loop {
+            let mut newly = Vec::new();
+            for model in &self.models {
+                if let Some(bad) = model_refs(model)
+                    .into_iter()
+                    .find(|n| self.refused_models.contains(n))
+                {
+                    newly.push((model.name.clone(), bad));
+                }
+            }
+            if newly.is_empty() {
+                break;
+            }
+            for (name, bad) in newly {
+                let at = self.model_names.get(&name).cloned().unwrap_or_default();
+                self.refuse_model(
+                    &name,
+                    SpecError::at(&at, format!("uses `{bad}`, which was left out")),
+                );
+            }
+            let refused = &self.refused_models;
+            self.models.retain(|m| !refused.contains(&m.name));
         }
-        if let Some(previous) = self.model_names.get(name)
-            && previous != at
-        {
-            return Err(SpecError::at(
-                at,
-                format!(
-                    "the Rust type name `{name}` is already taken by the schema at {previous}; rename one of them"
-                ),
-            ));
-        }
-        self.model_names.insert(name.to_owned(), at.to_owned());
-        Ok(())
+        let refused_models = self.refused_models.clone();
+        let mut refused = Vec::new();
+        operations.retain(|op| {
+            match op_refs(op).into_iter().find(|n| refused_models.contains(n)) {
+                Some(bad) => {
+                    refused.push(SpecError::at(
+                        &format!(
+                            "#/paths/{}/{}",
+                            escape(&op.path),
+                            op.http_method.to_ascii_lowercase()
+                        ),
+                        format!("operation `{}` uses `{bad}`, which was left out", op.id),
+                    ));
+                    false
+                }
+                None => true,
+            }
+        });
+        self.refused.extend(refused);
     }
 
     /// Refuses aliases that contain themselves only through arrays, maps or
@@ -206,13 +330,31 @@ impl<'a> Lowering<'a> {
         }
     }
 
-    pub(super) fn check_security(&mut self) {
+    /// Checks the security schemes; whether the spec asks for credentials
+    /// the client sends as `Authorization: Bearer` (http bearer, OAuth 2,
+    /// OpenID Connect). Other schemes are reported: their credentials go in
+    /// header parameters.
+    pub(super) fn check_security(&mut self) -> bool {
+        let mut bearer = BTreeSet::new();
         if let Some(components) = self.components() {
             for (name, scheme) in &components.security_schemes {
                 let at = format!("#/components/securitySchemes/{}", escape(name));
-                let ok = matches!(scheme, ReferenceOr::Item(openapiv3::SecurityScheme::HTTP { scheme, .. }) if scheme.eq_ignore_ascii_case("bearer"));
-                if !ok {
-                    self.errors.push(SpecError::at(&at, "only `type: http` with `scheme: bearer` security is supported (the client sends `Authorization: Bearer <token>`)"));
+                match scheme {
+                    ReferenceOr::Item(openapiv3::SecurityScheme::HTTP { scheme, .. })
+                        if scheme.eq_ignore_ascii_case("bearer") =>
+                    {
+                        bearer.insert(name.clone());
+                    }
+                    ReferenceOr::Item(
+                        openapiv3::SecurityScheme::OAuth2 { .. }
+                        | openapiv3::SecurityScheme::OpenIDConnect { .. },
+                    ) => {
+                        bearer.insert(name.clone());
+                    }
+                    _ => self.warn(SpecError::at(
+                        &at,
+                        "the client sends only bearer tokens (`Authorization: Bearer`); credentials of this scheme must go in a header parameter or a token provider",
+                    )),
                 }
             }
         }
@@ -220,18 +362,45 @@ impl<'a> Lowering<'a> {
             .components()
             .map(|c| c.security_schemes.keys().cloned().collect())
             .unwrap_or_default();
-        for (i, requirement) in self.document.api.security.iter().flatten().enumerate() {
+        let mut required = false;
+        let global = self
+            .document
+            .api
+            .security
+            .iter()
+            .flatten()
+            .enumerate()
+            .map(|(i, r)| (format!("#/security/{i}"), r));
+        let mut checks: Vec<(String, &openapiv3::SecurityRequirement)> = global.collect();
+        for (path, item) in self.document.api.paths.iter() {
+            if let ReferenceOr::Item(item) = item {
+                for (method, op) in item.iter() {
+                    for (i, r) in op.security.iter().flatten().enumerate() {
+                        checks.push((format!("#/paths/{}/{method}/security/{i}", escape(path)), r));
+                    }
+                }
+            }
+        }
+        for (at, requirement) in checks {
             for name in requirement.keys() {
                 if !known.contains(name) {
-                    self.errors.push(SpecError::at(
-                        &format!("#/security/{i}"),
+                    let error = if self.strictness == Strictness::Lenient {
+                        &mut self.warnings
+                    } else {
+                        &mut self.errors
+                    };
+                    error.push(SpecError::at(
+                        &at,
                         format!(
                             "security scheme `{name}` is not defined in components.securitySchemes"
                         ),
                     ));
+                } else if bearer.contains(name) {
+                    required = true;
                 }
             }
         }
+        required
     }
 
     /// Every path of `x-request-constants` names properties of the model,
@@ -252,7 +421,7 @@ impl<'a> Lowering<'a> {
                 for (i, wire) in constant.path.iter().enumerate() {
                     let field = match self.models.iter().find(|m| m.name == current) {
                         Some(Model {
-                            kind: ModelKind::Struct { fields },
+                            kind: ModelKind::Struct { fields, .. },
                             ..
                         }) => fields.iter().find(|f| &f.wire == wire),
                         _ => None,
@@ -292,19 +461,32 @@ impl<'a> Lowering<'a> {
         let mut servers: Vec<Server> = Vec::new();
         for (i, server) in self.document.api.servers.iter().enumerate() {
             let at = format!("#/servers/{i}");
-            let url = server.url.trim_end_matches('/');
+            // Variables take their defaults: `https://{region}.example.com`.
+            let mut filled = server.url.clone();
+            for (name, variable) in server.variables.iter().flatten() {
+                filled = filled.replace(&format!("{{{name}}}"), &variable.default);
+            }
+            let url = filled.trim_end_matches('/');
             let absolute = url.starts_with("https://") || url.starts_with("http://");
-            if !absolute
-                || url.contains(['{', '?', '#', '@', ' '])
-                || !server.variables.as_ref().is_none_or(|v| v.is_empty())
-            {
-                self.errors.push(SpecError::at(
+            if !absolute || url.contains(['{', '}', '?', '#', '@', ' ']) {
+                let error = SpecError::at(
                     &format!("{at}/url"),
                     format!(
-                        "server url `{}` must be an absolute http(s) URL without variables, credentials, query or fragment",
+                        "server url `{}` must be an absolute http(s) URL without undeclared variables, credentials, query or fragment",
                         server.url
                     ),
-                ));
+                );
+                if self.strictness == Strictness::Lenient {
+                    self.warn(SpecError::at(
+                        &error.pointer,
+                        format!(
+                            "{}; it is left out, and a client without a server needs a base URL",
+                            error.message
+                        ),
+                    ));
+                } else {
+                    self.errors.push(error);
+                }
                 continue;
             }
             let name = match server.extensions.get("x-rust-name") {
@@ -326,6 +508,13 @@ impl<'a> Lowering<'a> {
                     names::pascal(host).unwrap_or_else(|| format!("Server{i}"))
                 }
             };
+            let name = if servers.iter().any(|s| s.name == name)
+                && self.strictness == Strictness::Lenient
+            {
+                format!("{name}{}", i + 1)
+            } else {
+                name
+            };
             if servers.iter().any(|s| s.name == name) {
                 self.errors.push(SpecError::at(
                     &at,
@@ -341,4 +530,61 @@ impl<'a> Lowering<'a> {
         }
         servers
     }
+}
+
+/// Every model name `ty` refers to.
+fn type_refs(ty: &TypeRef, out: &mut Vec<String>) {
+    match ty {
+        TypeRef::Named(name) => out.push(name.clone()),
+        TypeRef::Array(inner) | TypeRef::Map(inner) => type_refs(inner, out),
+        _ => {}
+    }
+}
+
+/// Every model name a model refers to.
+fn model_refs(model: &Model) -> Vec<String> {
+    let mut out = Vec::new();
+    match &model.kind {
+        ModelKind::Struct { fields, additional } => {
+            for field in fields {
+                type_refs(&field.ty, &mut out);
+            }
+            if let Some(ty) = additional {
+                type_refs(ty, &mut out);
+            }
+        }
+        ModelKind::Union { variants, .. } => {
+            for variant in variants {
+                type_refs(&variant.ty, &mut out);
+            }
+        }
+        ModelKind::OneOf { variants } => {
+            for (_, ty) in variants {
+                type_refs(ty, &mut out);
+            }
+        }
+        ModelKind::Alias(ty) => type_refs(ty, &mut out),
+        ModelKind::Enum { .. } => {}
+    }
+    out
+}
+
+/// Every model name an operation refers to.
+fn op_refs(op: &Operation) -> Vec<String> {
+    let mut out = Vec::new();
+    for param in &op.params {
+        type_refs(&param.ty, &mut out);
+    }
+    if let Some(body) = &op.body {
+        type_refs(&body.ty, &mut out);
+    }
+    if let Some((ty, _)) = &op.success.body {
+        type_refs(ty, &mut out);
+    }
+    for case in &op.errors {
+        if let Some(body) = &case.body {
+            out.push(body.clone());
+        }
+    }
+    out
 }

@@ -2,48 +2,35 @@
 
 use openapiv3::{Operation as OaOperation, Parameter, ReferenceOr};
 
-use super::{Lowering, is_json};
+use super::{Lowering, Strictness, is_json};
 use crate::codegen::error::SpecError;
 use crate::codegen::ir::*;
 use crate::codegen::names;
 use crate::codegen::spec::escape;
 
-impl Lowering<'_> {
-    pub(super) fn lower_operations(&mut self) -> Vec<Operation> {
+impl<'a> Lowering<'a> {
+    /// Every operation that lowers; those that do not are refused (left out
+    /// and reported). Also returns how many operations the spec has.
+    pub(super) fn lower_operations(&mut self) -> (Vec<Operation>, usize) {
         let mut operations: Vec<Operation> = Vec::new();
-        let paths: Vec<(String, ReferenceOr<openapiv3::PathItem>)> = self
-            .document
-            .api
-            .paths
-            .paths
-            .iter()
-            .map(|(k, v)| (k.clone(), v.clone()))
-            .collect();
-        for (path, item) in paths {
-            let path_at = format!("#/paths/{}", escape(&path));
+        let mut total = 0;
+        let document: &'a crate::codegen::spec::Document = self.document;
+        for (path, item) in &document.api.paths.paths {
+            let path_at = format!("#/paths/{}", escape(path));
             let item = match item {
                 ReferenceOr::Item(item) => item,
                 ReferenceOr::Reference { .. } => {
-                    self.errors.push(SpecError::at(
+                    self.refused.push(SpecError::at(
                         &path_at,
                         "path item `$ref`s are not supported; define the path inline",
                     ));
                     continue;
                 }
             };
-            for (method, unsupported) in [
-                ("head", &item.head),
-                ("options", &item.options),
-                ("trace", &item.trace),
-            ] {
-                if unsupported.is_some() {
-                    self.errors.push(SpecError::at(&format!("{path_at}/{method}"), format!("`{method}` operations are not supported; supported: get, put, post, delete, patch")));
-                }
-            }
             if !item.servers.is_empty() {
-                self.errors.push(SpecError::at(
+                self.warn(SpecError::at(
                     &format!("{path_at}/servers"),
-                    "per-path servers are not supported; the client has one base URL",
+                    "per-path servers are ignored: the client sends every operation to its one base URL",
                 ));
             }
             let methods = [
@@ -52,53 +39,79 @@ impl Lowering<'_> {
                 ("post", "POST", &item.post),
                 ("delete", "DELETE", &item.delete),
                 ("patch", "PATCH", &item.patch),
+                ("head", "HEAD", &item.head),
+                ("options", "OPTIONS", &item.options),
+                ("trace", "TRACE", &item.trace),
             ];
             for (key, http_method, op) in methods {
                 let Some(op) = op else { continue };
+                total += 1;
                 let at = format!("{path_at}/{key}");
-                match self.lower_operation(&path, &path_at, &item.parameters, http_method, op, &at)
-                {
-                    Ok(lowered) => {
+                match self.lower_operation(path, &path_at, &item.parameters, http_method, op, &at) {
+                    Ok(mut lowered) => {
                         if let Some(other) = operations
                             .iter()
                             .find(|o| o.method_name == lowered.method_name)
                         {
-                            self.errors.push(SpecError::at(
+                            let base = lowered.method_name.clone();
+                            let mut n = 2;
+                            while operations
+                                .iter()
+                                .any(|o| o.method_name == format!("{base}_{n}"))
+                            {
+                                n += 1;
+                            }
+                            lowered.method_name = format!("{base}_{n}");
+                            lowered.builder_name = format!("{}{n}", lowered.builder_name);
+                            let other_at = format!(
+                                "#/paths/{}/{}",
+                                escape(&other.path),
+                                other.http_method.to_ascii_lowercase()
+                            );
+                            self.warn(SpecError::at(
                                 &format!("{at}/operationId"),
                                 format!(
-                                    "operationId `{}` and `{}` both become the method `{}`",
-                                    other.id, lowered.id, lowered.method_name
+                                    "`{}` here and `{}` at {other_at} both become the method `{base}`; this one is `{}`",
+                                    lowered.id, other.id, lowered.method_name
                                 ),
                             ));
-                        } else {
-                            operations.push(lowered);
                         }
+                        operations.push(lowered);
                     }
-                    Err(e) => self.errors.push(e),
+                    Err(e) => self.refused.push(e),
                 }
             }
         }
-        operations
+        (operations, total)
     }
 
     pub(super) fn lower_operation(
         &mut self,
         path: &str,
         path_at: &str,
-        path_params: &[ReferenceOr<Parameter>],
+        path_params: &'a [ReferenceOr<Parameter>],
         http_method: &'static str,
-        op: &OaOperation,
+        op: &'a OaOperation,
         at: &str,
     ) -> Result<Operation, SpecError> {
-        let id = op.operation_id.clone().ok_or_else(|| {
-            SpecError::at(
-                at,
-                "every operation needs an `operationId`; it names the client method",
-            )
-        })?;
-        let method_name = names::snake(&id).filter(|n| names::is_valid_ident(n)).ok_or_else(|| {
-            SpecError::at(&format!("{at}/operationId"), format!("operationId `{id}` does not make a Rust method name; use ASCII letters and digits"))
-        })?;
+        let (id, method_name) = match &op.operation_id {
+            Some(id) => {
+                let method_name = names::snake(id).filter(|n| names::is_valid_ident(n)).ok_or_else(|| {
+                    SpecError::at(&format!("{at}/operationId"), format!("operationId `{id}` does not make a Rust method name; use ASCII letters and digits"))
+                })?;
+                (id.clone(), method_name)
+            }
+            // No operationId: the method is named from the HTTP method and
+            // the path (README: `GET /pets/{id}` → `get_pets_by_id`).
+            None => {
+                let name = name_from_path(http_method, path);
+                self.warn(SpecError::at(
+                    at,
+                    format!("the operation has no `operationId`; its method is named `{name}` from the path"),
+                ));
+                (format!("{http_method} {path}"), name)
+            }
+        };
         if CLIENT_OWN_METHODS.contains(&method_name.as_str()) {
             return Err(SpecError::at(
                 &format!("{at}/operationId"),
@@ -115,7 +128,7 @@ impl Lowering<'_> {
                 ),
             ));
         }
-        let builder_name = names::pascal(&id).unwrap_or_default();
+        let builder_name = names::pascal(&method_name).unwrap_or_default();
         if BUILDER_SCOPE_NAMES.contains(&builder_name.as_str()) {
             return Err(SpecError::at(
                 &format!("{at}/operationId"),
@@ -124,7 +137,7 @@ impl Lowering<'_> {
                 ),
             ));
         }
-        let builder_hint = names::pascal(&id).unwrap_or_default();
+        let builder_hint = builder_name.clone();
         let body = match &op.request_body {
             None => None,
             Some(body) => {
@@ -132,30 +145,32 @@ impl Lowering<'_> {
             }
         };
         if !op.callbacks.is_empty() {
-            return Err(SpecError::at(
+            // Callbacks describe requests the service makes to the caller,
+            // which a client does not send: the operation itself is kept.
+            let error = SpecError::at(
                 &format!("{at}/callbacks"),
-                "callbacks are not supported",
-            ));
+                "callbacks (requests the service sends to you) are not generated; the operation is",
+            );
+            if self.strictness == Strictness::Strict {
+                return Err(error);
+            }
+            self.warn(error);
         }
         if !op.servers.is_empty() {
-            return Err(SpecError::at(
+            self.warn(SpecError::at(
                 &format!("{at}/servers"),
-                "per-operation servers are not supported; the client has one base URL",
+                "per-operation servers are ignored: the client sends every operation to its one base URL",
             ));
         }
 
         // Operation parameters override path-level ones with the same name and location.
-        let mut raw: Vec<(&Parameter, String)> = Vec::new();
+        let mut raw: Vec<(&'a Parameter, String)> = Vec::new();
+        let document: &'a crate::codegen::spec::Document = self.document;
         for (i, p) in path_params.iter().enumerate() {
-            raw.push(
-                self.document
-                    .parameter(p, &format!("{path_at}/parameters/{i}"))?,
-            );
+            raw.push(document.parameter(p, &format!("{path_at}/parameters/{i}"))?);
         }
         for (i, p) in op.parameters.iter().enumerate() {
-            let (param, param_at) = self
-                .document
-                .parameter(p, &format!("{at}/parameters/{i}"))?;
+            let (param, param_at) = document.parameter(p, &format!("{at}/parameters/{i}"))?;
             let data = param.parameter_data_ref();
             raw.retain(|(existing, _)| {
                 let e = existing.parameter_data_ref();
@@ -166,7 +181,7 @@ impl Lowering<'_> {
         }
         let mut params: Vec<Param> = Vec::new();
         for (param, param_at) in raw {
-            let lowered = self.lower_param(param, &param_at)?;
+            let lowered = self.lower_param(param, &param_at, &builder_hint)?;
             if let Some(other) = params.iter().find(|p| p.name == lowered.name) {
                 return Err(SpecError::at(
                     &param_at,
@@ -177,6 +192,37 @@ impl Lowering<'_> {
                 ));
             }
             params.push(lowered);
+        }
+        if self.strictness == Strictness::Lenient {
+            // A template name without a declared parameter: a required
+            // string parameter of that name (reported).
+            for name in template_names(path) {
+                if !params
+                    .iter()
+                    .any(|p| p.location == Location::Path && p.wire == name)
+                {
+                    let rust = names::snake(&name)
+                        .filter(|n| {
+                            names::is_valid_ident(n) && !params.iter().any(|p| &p.name == n)
+                        })
+                        .unwrap_or_else(|| format!("path_param_{}", params.len()));
+                    self.warn(SpecError::at(
+                        path_at,
+                        format!("the path template names `{{{name}}}`, but no path parameter `{name}` is declared; it is taken as a required string `{rust}`"),
+                    ));
+                    params.push(Param {
+                        wire: name,
+                        name: rust,
+                        location: Location::Path,
+                        required: true,
+                        ty: TypeRef::String,
+                        json: false,
+                        comma: false,
+                        deprecated: false,
+                        doc: None,
+                    });
+                }
+            }
         }
         let path_parts = parse_path(path, path_at, &params)?;
         for (i, p) in params.iter().enumerate() {
@@ -195,7 +241,7 @@ impl Lowering<'_> {
             }
         }
 
-        let (success, errors) = self.lower_responses(op, at)?;
+        let (success, errors) = self.lower_responses(op, at, &builder_hint)?;
         let paging = match op.extensions.get("x-pagination") {
             Some(ext) => Some(self.lower_paging(
                 ext,
@@ -230,10 +276,11 @@ impl Lowering<'_> {
         })
     }
 
-    /// A JSON request body: a `$ref` or inline schema under a JSON media type.
+    /// A request body: JSON of its schema when it offers a JSON media type,
+    /// else form-encoded of its schema, else text or bytes.
     pub(super) fn lower_body(
         &mut self,
-        body: &ReferenceOr<openapiv3::RequestBody>,
+        body: &'a ReferenceOr<openapiv3::RequestBody>,
         at: &str,
         builder: &str,
     ) -> Result<Body, SpecError> {
@@ -258,26 +305,113 @@ impl Lowering<'_> {
                 }
             }
         };
-        let (media, content) = body
+        let doc = body.description.as_deref().map(names::sanitize_doc);
+        let json = body
             .content
             .get_key_value("application/json")
-            .or_else(|| body.content.iter().find(|(media, _)| is_json(media)))
-            .ok_or_else(|| {
-                let listed: Vec<&str> = body.content.keys().map(String::as_str).collect();
-                SpecError::at(&format!("{at}/content"), format!("no JSON media type among {listed:?}; request bodies are sent as application/json"))
-            })?;
+            .or_else(|| body.content.iter().find(|(media, _)| is_json(media)));
+        let form = body
+            .content
+            .iter()
+            .find(|(media, _)| media_essence(media) == "application/x-www-form-urlencoded");
+        let (media, content, encoding) = match (json, form) {
+            (Some((media, content)), _) => (media, content, Encoding::Json),
+            (None, Some((media, content))) => (media, content, Encoding::Form),
+            (None, None) => {
+                let Some((media, _)) = body.content.iter().next() else {
+                    return Err(SpecError::at(
+                        &format!("{at}/content"),
+                        "a request body needs a media type in `content`",
+                    ));
+                };
+                let essence = media_essence(media);
+                if essence.starts_with("multipart/") {
+                    return Err(SpecError::at(
+                        &format!("{at}/content"),
+                        format!(
+                            "`{essence}` request bodies are not supported; supported: JSON, form-encoded, text and bytes"
+                        ),
+                    ));
+                }
+                if essence.ends_with("/xml") || essence.ends_with("+xml") {
+                    return Err(SpecError::at(
+                        &format!("{at}/content"),
+                        "XML request bodies are out of scope",
+                    ));
+                }
+                let (ty, encoding) = if essence.starts_with("text/") {
+                    (TypeRef::String, Encoding::Text)
+                } else {
+                    (TypeRef::Bytes, Encoding::Bytes)
+                };
+                return Ok(Body {
+                    ty,
+                    required: body.required,
+                    doc,
+                    encoding,
+                    media: essence,
+                });
+            }
+        };
         let schema_at = format!("{at}/content/{}/schema", escape(media));
-        let schema = content
-            .schema
-            .as_ref()
-            .ok_or_else(|| SpecError::at(&schema_at, "a request body needs a `schema`"))?;
-        let ty = self.lower_ref_or(schema, &schema_at, &format!("{builder}Body"))?;
+        let ty = match &content.schema {
+            Some(schema) => self.lower_ref_or(schema, &schema_at, &format!("{builder}Body"))?,
+            None => TypeRef::Any,
+        };
         Ok(Body {
             ty,
             required: body.required,
-            doc: body.description.as_deref().map(names::sanitize_doc),
+            doc,
+            encoding,
+            media: media_essence(media),
         })
     }
+}
+
+/// A media type without its parameters, lowercase.
+pub(super) fn media_essence(media: &str) -> String {
+    media
+        .split(';')
+        .next()
+        .unwrap_or_default()
+        .trim()
+        .to_ascii_lowercase()
+}
+
+/// The method name of an operation without `operationId`: the HTTP method,
+/// then the path's literal segments, each parameter as `by_<name>`
+/// (`GET /pets/{id}` → `get_pets_by_id`).
+fn name_from_path(http_method: &str, path: &str) -> String {
+    let mut words = vec![http_method.to_ascii_lowercase()];
+    for segment in path.split('/').filter(|s| !s.is_empty()) {
+        match segment.strip_prefix('{').and_then(|s| s.strip_suffix('}')) {
+            Some(param) => {
+                words.push("by".to_owned());
+                words.extend(names::snake(param));
+            }
+            None => words.extend(names::snake(segment)),
+        }
+    }
+    let name = words.join("_");
+    if names::is_valid_ident(&name) {
+        name
+    } else {
+        format!("{}_operation", http_method.to_ascii_lowercase())
+    }
+}
+
+/// The parameter names of a path template, in order.
+fn template_names(path: &str) -> Vec<String> {
+    let mut names = Vec::new();
+    let mut rest = path;
+    while let Some(open) = rest.find('{') {
+        let Some(close) = rest[open..].find('}').map(|c| open + c) else {
+            break;
+        };
+        names.push(rest[open + 1..close].to_owned());
+        rest = &rest[close + 1..];
+    }
+    names
 }
 
 fn parse_path(path: &str, at: &str, params: &[Param]) -> Result<Vec<PathPart>, SpecError> {

@@ -9,7 +9,7 @@ impl Lowering<'_> {
     pub(super) fn struct_fields(&self, name: &str) -> Option<&[Field]> {
         match self.models.iter().find(|m| m.name == name) {
             Some(Model {
-                kind: ModelKind::Struct { fields },
+                kind: ModelKind::Struct { fields, .. },
                 ..
             }) => Some(fields),
             _ => None,
@@ -93,7 +93,11 @@ impl Lowering<'_> {
             }
         };
         let collection = match &success.body {
-            Some(TypeRef::Named(name)) if self.struct_fields(name).is_some() => name.clone(),
+            Some((TypeRef::Named(name), Encoding::Json))
+                if !success.body_optional && self.struct_fields(name).is_some() =>
+            {
+                name.clone()
+            }
             _ => {
                 return Err(SpecError::at(
                     at,

@@ -1,18 +1,22 @@
 //! Parameters: path, query and header values of an operation.
 
-use openapiv3::{
-    Parameter, ParameterSchemaOrContent, QueryStyle, ReferenceOr, Schema, SchemaKind, Type,
-};
+use openapiv3::{Parameter, ParameterSchemaOrContent, QueryStyle};
 
-use super::{Lowering, component_type_name, is_json};
+use super::{Lowering, is_json};
 use crate::codegen::error::SpecError;
 use crate::codegen::ir::*;
 use crate::codegen::names;
 use crate::codegen::spec::escape;
 
-impl Lowering<'_> {
-    pub(super) fn lower_param(&mut self, param: &Parameter, at: &str) -> Result<Param, SpecError> {
+impl<'a> Lowering<'a> {
+    pub(super) fn lower_param(
+        &mut self,
+        param: &'a Parameter,
+        at: &str,
+        builder: &str,
+    ) -> Result<Param, SpecError> {
         let data = param.parameter_data_ref();
+        let mut comma = false;
         let location = match param {
             Parameter::Path { style, .. } => {
                 if !matches!(style, openapiv3::PathStyle::Simple) || data.explode == Some(true) {
@@ -29,16 +33,17 @@ impl Lowering<'_> {
                 allow_empty_value,
                 ..
             } => {
-                if !matches!(style, QueryStyle::Form) || data.explode == Some(false) {
+                if !matches!(style, QueryStyle::Form) {
                     return Err(SpecError::at(
-                        at,
-                        "only the default query style (`form`, exploded) is supported",
+                        &format!("{at}/style"),
+                        "only the query style `form` is supported (exploded: `a=1&a=2`, or not: `a=1,2`)",
                     ));
                 }
+                comma = data.explode == Some(false);
                 if *allow_reserved || allow_empty_value.is_some() {
-                    return Err(SpecError::at(
+                    self.warn(SpecError::at(
                         at,
-                        "`allowReserved` and `allowEmptyValue` are not supported",
+                        "`allowReserved` and `allowEmptyValue` are ignored: values are always percent-encoded, and a parameter not set is not sent",
                     ));
                 }
                 Location::Query
@@ -64,9 +69,7 @@ impl Lowering<'_> {
                         ),
                     ));
                 }
-                if ["authorization", "accept", "content-type"]
-                    .contains(&data.name.to_ascii_lowercase().as_str())
-                {
+                if ["accept", "content-type"].contains(&data.name.to_ascii_lowercase().as_str()) {
                     return Err(SpecError::at(
                         &format!("{at}/name"),
                         format!(
@@ -84,10 +87,11 @@ impl Lowering<'_> {
                 ));
             }
         };
+        let required = data.required || location == Location::Path;
         if location == Location::Path && !data.required {
-            return Err(SpecError::at(
+            self.warn(SpecError::at(
                 &format!("{at}/required"),
-                "a path parameter must have `required: true`",
+                "a path parameter is always required (OpenAPI says `required: true`); taken as required",
             ));
         }
         let name = match data.extensions.get("x-rust-name") {
@@ -110,12 +114,16 @@ impl Lowering<'_> {
                     )
                 })?,
         };
-        if BUILDER_METHODS.contains(&name.as_str()) {
-            return Err(SpecError::at(
+        let name = if BUILDER_METHODS.contains(&name.as_str()) {
+            let renamed = format!("{name}_param");
+            self.warn(SpecError::at(
                 &format!("{at}/name"),
-                format!("the Rust name `{name}` is taken by a builder method; set `x-rust-name`"),
+                format!("the Rust name `{name}` is taken by a builder method; the setter is `{renamed}` (set `x-rust-name` to choose)"),
             ));
-        }
+            renamed
+        } else {
+            name
+        };
         let (schema, schema_at, json) = match &data.format {
             ParameterSchemaOrContent::Schema(schema) => (schema, format!("{at}/schema"), false),
             ParameterSchemaOrContent::Content(content) => {
@@ -148,54 +156,99 @@ impl Lowering<'_> {
                 (schema, schema_at, true)
             }
         };
-        let ty = self.lower_ref_or(schema, &schema_at, "")?;
-        let is_scalar = |ty: &TypeRef| match ty {
-            TypeRef::String
-            | TypeRef::Secret
-            | TypeRef::Bool
-            | TypeRef::I32
-            | TypeRef::I64
-            | TypeRef::F32
-            | TypeRef::F64 => true,
-            TypeRef::Named(n) => self.is_enum(n),
-            _ => false,
-        };
+        let hint = format!("{builder}{}", names::pascal(&data.name).unwrap_or_default());
+        let mut ty = self.lower_ref_or(schema, &schema_at, &hint)?;
+        // An alias of a scalar or an array is that type.
+        ty = self.resolve_alias(ty);
+        if ty == TypeRef::Any && !json {
+            ty = TypeRef::String;
+        }
+        if location == Location::Header && data.name.eq_ignore_ascii_case("authorization") {
+            // Per-call credentials: a secret, and the client sends no token
+            // of its own with them.
+            ty = TypeRef::Secret;
+        }
         let supported = match location {
             _ if json => true,
-            Location::Path => matches!(ty, TypeRef::String | TypeRef::I32 | TypeRef::I64),
-            Location::Query => match &ty {
-                TypeRef::Array(item) => {
-                    is_scalar(item) && !matches!(item.as_ref(), TypeRef::Secret)
-                }
-                other => is_scalar(other),
+            Location::Path => self.is_scalar(&ty) && ty != TypeRef::Secret,
+            Location::Query | Location::Header => match &ty {
+                TypeRef::Array(item) => self.is_scalar(item) && **item != TypeRef::Secret,
+                other => self.is_scalar(other),
             },
-            Location::Header => is_scalar(&ty),
             Location::Body => true,
         };
         if !supported {
             return Err(SpecError::at(
                 &schema_at,
-                "parameter type not supported; supported: string, integer, number, boolean or a `$ref` to a string enum; in the query also an array of those (sent as repeated pairs) or any schema under `content: application/json`; path parameters: string or integer",
+                "parameter type not supported; supported: string, integer, number, boolean, a string enum, in the query and headers also an array of those, or any schema under `content: application/json` (sent as JSON text)",
             ));
+        }
+        if matches!(ty, TypeRef::Array(_)) && location == Location::Header {
+            comma = true;
         }
         Ok(Param {
             wire: data.name.clone(),
             name,
             location,
-            required: data.required,
+            required,
             ty,
             json,
+            comma,
+            deprecated: data.deprecated.unwrap_or(false),
             doc: data.description.as_deref().map(names::sanitize_doc),
         })
     }
 
-    pub(super) fn is_enum(&self, name: &str) -> bool {
-        let Some(components) = self.components() else {
-            return false;
-        };
-        components.schemas.iter().any(|(key, schema)| {
-            component_type_name(key).ok().as_deref() == Some(name)
-                && matches!(schema, ReferenceOr::Item(Schema { schema_kind: SchemaKind::Type(Type::String(s)), .. }) if !s.enumeration.is_empty())
-        })
+    /// Whether a parameter of type `ty` is one value the URL or a header can
+    /// hold: a scalar or a string enum.
+    fn is_scalar(&self, ty: &TypeRef) -> bool {
+        match ty {
+            TypeRef::String
+            | TypeRef::Secret
+            | TypeRef::Timestamp
+            | TypeRef::Bool
+            | TypeRef::I8
+            | TypeRef::I16
+            | TypeRef::I32
+            | TypeRef::I64
+            | TypeRef::U8
+            | TypeRef::U16
+            | TypeRef::U32
+            | TypeRef::U64
+            | TypeRef::F32
+            | TypeRef::F64 => true,
+            TypeRef::Named(name) => matches!(
+                self.models
+                    .iter()
+                    .find(|m| &m.name == name)
+                    .map(|m| &m.kind),
+                Some(ModelKind::Enum { .. } | ModelKind::OneOf { .. })
+            ),
+            _ => false,
+        }
+    }
+
+    /// `ty`, or what the alias it names stands for (an alias of a scalar or
+    /// an array is passed as that type).
+    fn resolve_alias(&self, ty: TypeRef) -> TypeRef {
+        let mut current = ty;
+        for _ in 0..16 {
+            let TypeRef::Named(name) = &current else {
+                return current;
+            };
+            match self
+                .models
+                .iter()
+                .find(|m| &m.name == name)
+                .map(|m| &m.kind)
+            {
+                Some(ModelKind::Alias(inner)) if !matches!(inner, TypeRef::Named(n) if n == name) =>
+                {
+                    current = inner.clone();
+                }
+                _ => return current,
+            }
+        }
+        current
     }
 }
