@@ -14,6 +14,8 @@ use std::time::{Duration, Instant};
 use futures::TryStreamExt;
 use pc_bench::{hand, progenitor, progenitor_list};
 
+mod corpus;
+
 const CUSTOMER: &str = pc_fake::DEFAULT_CUSTOMER;
 const TOKEN: &str = "bench-token";
 
@@ -28,10 +30,11 @@ fn main() {
             let (wall, cpu) = list_with(&runtime(), client, url, parse(size), parse(users));
             println!("{client}: wall {wall:?}, cpu {cpu:?}");
         }
+        ["corpus"] => print!("{}", corpus::section(&root())),
         [] => run_all(),
         other => {
             eprintln!(
-                "usage: pc-bench [serve USERS DELAY_MS | decode KIND FILE N | rss URL USERS | list CLIENT URL USERS SIZE]; got {other:?}"
+                "usage: pc-bench [serve USERS DELAY_MS | decode KIND FILE N | rss URL USERS | list CLIENT URL USERS SIZE | corpus]; got {other:?}"
             );
             std::process::exit(2);
         }
@@ -218,6 +221,8 @@ fn run_all() {
     let _ = writeln!(report, "{}", consumer_section());
     eprintln!("bench: codegen and build");
     let _ = writeln!(report, "{}", codegen_section(&root));
+    eprintln!("bench: the generator on the third-party corpus");
+    let _ = writeln!(report, "{}", corpus::section(&root));
     let _ = writeln!(
         report,
         "The whole run took {:.0} s.\n",

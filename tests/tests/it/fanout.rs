@@ -232,6 +232,27 @@ async fn every_user_exactly_once_through_throttling_and_failures() {
     );
 }
 
+/// One request at a time: the customer listing's read-ahead page holds the
+/// run's only slot while the first customer waits for it. The run reads the
+/// customer listing on, so the slot frees (it used to wait forever).
+#[tokio::test]
+async fn one_at_a_time_the_customer_listing_never_holds_the_slot() {
+    let sizes = [2, 5, 1, 4, 3, 6, 2];
+    let server = partner(&sizes, &[], &[], Faults::default()).await;
+    let mut run = client(&server).all_customer_users().concurrency(1).run();
+    let mut outcome = Outcome::default();
+    let listed = tokio::time::timeout(Duration::from_secs(10), async {
+        while let Some(event) = run.try_next().await.expect("the run") {
+            outcome.add(&event);
+            let progress = run.progress();
+            assert!(progress.customers_running <= 1, "{progress:?}");
+        }
+    })
+    .await;
+    assert!(listed.is_ok(), "the run stalled: {:?}", run.progress());
+    outcome.assert_exactly_once(&sizes, &[]);
+}
+
 /// A run interrupted at any event and resumed from the checkpoint committed
 /// with its output lists every user exactly once.
 #[tokio::test]

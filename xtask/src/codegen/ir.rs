@@ -17,6 +17,26 @@ pub(crate) struct Api {
     /// Whether the spec asks for credentials (a security requirement): the
     /// client then requires a token provider.
     pub(crate) authenticated: bool,
+    /// Model name → index in `models`, for [`Api::model`].
+    pub(crate) model_index: std::collections::HashMap<String, usize>,
+    /// What the emitters work out about the models, once.
+    pub(crate) derived: Derived,
+}
+
+/// Facts about the models that emitters ask often: computed on first use.
+#[derive(Default)]
+pub(crate) struct Derived {
+    /// Model name → its group of models that hold each other directly.
+    pub(crate) groups: std::cell::OnceCell<std::collections::HashMap<String, usize>>,
+    /// Model name → whether `Default` can be derived.
+    pub(crate) defaults: std::cell::RefCell<std::collections::HashMap<String, bool>>,
+}
+
+impl Api {
+    /// The model of this name.
+    pub(crate) fn model(&self, name: &str) -> Option<&Model> {
+        self.model_index.get(name).map(|&i| &self.models[i])
+    }
 }
 
 /// A model used as an error body, with the fields that `x-error-code` and

@@ -11,6 +11,9 @@ use super::error::{SpecError, SpecErrors};
 pub(crate) struct Document {
     pub(crate) name: String,
     text: String,
+    /// Where each non-blank line's content is in `text`, found once: every
+    /// error's line is looked up in it.
+    lines: Vec<LineSpan>,
     /// The document as plain YAML values, for what `openapiv3` drops.
     raw: Value,
     pub(crate) api: OpenAPI,
@@ -39,6 +42,7 @@ pub(crate) fn load(name: &str, text: &str) -> Result<Document, SpecErrors> {
     let skeleton = Document {
         name: name.to_owned(),
         text: text.to_owned(),
+        lines: line_spans(text),
         raw: Value::Null,
         api: OpenAPI::default(),
         unknown_keys: Vec::new(),
@@ -453,7 +457,16 @@ impl Document {
             .skip(1)
             .map(unescape)
             .collect();
-        locate(&self.text, &tokens)
+        let lines: Vec<Line<'_>> = self
+            .lines
+            .iter()
+            .map(|span| Line {
+                number: span.number,
+                indent: span.indent,
+                content: &self.text[span.start..span.end],
+            })
+            .collect();
+        locate(&lines, &tokens)
     }
 }
 
@@ -498,21 +511,35 @@ struct Line<'a> {
     content: &'a str,
 }
 
-fn yaml_lines(text: &str) -> Vec<Line<'_>> {
-    text.lines()
-        .enumerate()
-        .filter_map(|(i, raw)| {
-            let content = raw.trim_start_matches(' ');
-            if content.is_empty() || content.starts_with('#') || content == "---" {
-                return None;
-            }
-            Some(Line {
-                number: i + 1,
-                indent: raw.len() - content.len(),
-                content: content.trim_end(),
-            })
-        })
-        .collect()
+/// Where a [`Line`] is in the text.
+struct LineSpan {
+    number: usize,
+    indent: usize,
+    start: usize,
+    end: usize,
+}
+
+fn line_spans(text: &str) -> Vec<LineSpan> {
+    let mut spans = Vec::new();
+    let mut offset = 0;
+    for (i, raw_with_end) in text.split_inclusive('\n').enumerate() {
+        let start_of_line = offset;
+        offset += raw_with_end.len();
+        let raw = raw_with_end.trim_end_matches(['\n', '\r']);
+        let content = raw.trim_start_matches(' ');
+        if content.is_empty() || content.starts_with('#') || content == "---" {
+            continue;
+        }
+        let indent = raw.len() - content.len();
+        let trimmed = content.trim_end();
+        spans.push(LineSpan {
+            number: i + 1,
+            indent,
+            start: start_of_line + indent,
+            end: start_of_line + indent + trimmed.len(),
+        });
+    }
+    spans
 }
 
 fn key_of(content: &str) -> Option<String> {
@@ -533,8 +560,7 @@ fn key_of(content: &str) -> Option<String> {
 
 /// Walks the block-style YAML along `tokens`; returns the line of the deepest
 /// construct reached.
-fn locate(text: &str, tokens: &[String]) -> Option<usize> {
-    let lines = yaml_lines(text);
+fn locate(lines: &[Line<'_>], tokens: &[String]) -> Option<usize> {
     // The current node: the range of lines holding its children, the indent
     // of its own line, and a virtual first line for sequence items
     // (`- key: value` is the mapping `key: value` indented past the dash).
@@ -646,7 +672,15 @@ components:
             .skip(1)
             .map(unescape)
             .collect();
-        assert_eq!(locate(TEXT, &tokens), line, "{pointer}");
+        let lines: Vec<Line<'_>> = line_spans(TEXT)
+            .iter()
+            .map(|span| Line {
+                number: span.number,
+                indent: span.indent,
+                content: &TEXT[span.start..span.end],
+            })
+            .collect();
+        assert_eq!(locate(&lines, &tokens), line, "{pointer}");
     }
 
     #[test]

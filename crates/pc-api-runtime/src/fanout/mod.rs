@@ -162,6 +162,8 @@ pub struct Progress {
     pub customers_failed: u64,
     /// Customers being listed now.
     pub customers_running: u64,
+    /// Customers read from the customer listing and not started yet.
+    pub customers_queued: u64,
     /// Customers a checkpoint said were done, not listed again.
     pub customers_skipped: u64,
     /// Items handed out.
@@ -275,6 +277,7 @@ where
         });
         FanOut {
             customers: Some(customers),
+            queued: std::collections::VecDeque::new(),
             start,
             active: Vec::new(),
             next_poll: 0,
@@ -291,6 +294,11 @@ where
 /// or by an error that dooms every customer (`Err`, then `None`).
 pub struct FanOut<T, B> {
     customers: Option<CustomerIds<B>>,
+    /// Customer ids read and not started yet. The customer listing is read
+    /// as fast as it comes (a few MB for 100,000 customers): a listing that
+    /// was only polled when a customer could start would hold the run's
+    /// slot for its read-ahead page while every customer waits for one.
+    queued: std::collections::VecDeque<String>,
     start: Box<dyn Fn(Listing) -> Pages<T, B> + Send>,
     active: Vec<Active<T, B>>,
     next_poll: usize,
@@ -358,6 +366,7 @@ impl<T, B> FanOut<T, B> {
             customers_done: self.stats.done.load(Ordering::Relaxed),
             customers_failed: self.stats.failed.load(Ordering::Relaxed),
             customers_running: self.active.len() as u64,
+            customers_queued: self.queued.len() as u64,
             customers_skipped: self.stats.skipped.load(Ordering::Relaxed),
             items: self.stats.items.load(Ordering::Relaxed),
             throttle: self.gate.stats(),
@@ -379,11 +388,8 @@ impl<T: Paged, B: Send + 'static> Stream for FanOut<T, B> {
         if this.finished {
             return Poll::Ready(None);
         }
-        // Start customers while there is room.
-        while this.active.len() < this.concurrency {
-            let Some(customers) = this.customers.as_mut() else {
-                break;
-            };
+        // Read the customer listing as far as it has come.
+        while let Some(customers) = this.customers.as_mut() {
             match customers.as_mut().poll_next(cx) {
                 Poll::Pending => break,
                 Poll::Ready(None) => this.customers = None,
@@ -391,31 +397,36 @@ impl<T: Paged, B: Send + 'static> Stream for FanOut<T, B> {
                     this.finished = true;
                     return Poll::Ready(Some(Err(error)));
                 }
-                Poll::Ready(Some(Ok(customer))) => {
-                    let resume = match this.checkpoint.state(&customer) {
-                        Some(CustomerState::Done) => {
-                            this.stats.skipped.fetch_add(1, Ordering::Relaxed);
-                            continue;
-                        }
-                        Some(CustomerState::Resume { token }) => Some(token.clone()),
-                        None => None,
-                    };
-                    let span = tracing::info_span!("pc_api.customer", customer = %customer);
-                    let pages = {
-                        let _entered = span.enter();
-                        (this.start)(Listing {
-                            customer: customer.clone(),
-                            resume,
-                            page_size: None,
-                        })
-                    };
-                    this.active.push(Active {
-                        customer,
-                        pages,
-                        span,
-                    });
-                }
+                Poll::Ready(Some(Ok(customer))) => this.queued.push_back(customer),
             }
+        }
+        // Start customers while there is room.
+        while this.active.len() < this.concurrency {
+            let Some(customer) = this.queued.pop_front() else {
+                break;
+            };
+            let resume = match this.checkpoint.state(&customer) {
+                Some(CustomerState::Done) => {
+                    this.stats.skipped.fetch_add(1, Ordering::Relaxed);
+                    continue;
+                }
+                Some(CustomerState::Resume { token }) => Some(token.clone()),
+                None => None,
+            };
+            let span = tracing::info_span!("pc_api.customer", customer = %customer);
+            let pages = {
+                let _entered = span.enter();
+                (this.start)(Listing {
+                    customer: customer.clone(),
+                    resume,
+                    page_size: None,
+                })
+            };
+            this.active.push(Active {
+                customer,
+                pages,
+                span,
+            });
         }
         // Poll the customers being listed, round robin.
         let count = this.active.len();
@@ -459,7 +470,7 @@ impl<T: Paged, B: Send + 'static> Stream for FanOut<T, B> {
                 }
             }
         }
-        if this.active.is_empty() && this.customers.is_none() {
+        if this.active.is_empty() && this.customers.is_none() && this.queued.is_empty() {
             this.finished = true;
             return Poll::Ready(None);
         }

@@ -190,7 +190,7 @@ pub(crate) fn estimated_size(api: &Api, ty: &TypeRef, depth: usize) -> usize {
             if depth > 8 {
                 return 8;
             }
-            match api.models.iter().find(|m| &m.name == name).map(|m| &m.kind) {
+            match api.model(name).map(|m| &m.kind) {
                 Some(ModelKind::Struct { fields, additional }) => {
                     fields
                         .iter()

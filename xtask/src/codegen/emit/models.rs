@@ -202,8 +202,7 @@ fn emit_struct(
     doc: &TokenStream,
 ) -> TokenStream {
     let name = type_ident(&model.name);
-    let derive_default =
-        has_default(api, &model.name, &mut BTreeSet::new()).then(|| quote!(Default,));
+    let derive_default = has_default(api, &model.name).then(|| quote!(Default,));
     // `rename_all = "camelCase"` when it names some field right that the
     // plain name does not; `rename` on the fields it still names wrong.
     let camel = fields.iter().any(|f| {
@@ -236,7 +235,7 @@ fn emit_struct(
         let fdoc = optional_doc(field.doc.as_deref());
         let mut ty = type_tokens(&field.ty, Scope::Types);
         if let TypeRef::Named(target) = &field.ty
-            && reaches(api, target, &model.name, &mut BTreeSet::new())
+            && reaches(api, target, &model.name)
         {
             ty = quote!(Box<#ty>);
         }
@@ -299,7 +298,7 @@ fn emit_union(
         let ident = type_ident(&variant.name);
         let mut ty = type_tokens(&variant.ty, Scope::Types);
         if let TypeRef::Named(target) = &variant.ty
-            && reaches(api, target, &model.name, &mut BTreeSet::new())
+            && reaches(api, target, &model.name)
         {
             ty = quote!(Box<#ty>);
         }
@@ -314,7 +313,7 @@ fn emit_union(
     let mut sizes: Vec<usize> = variants
         .iter()
         .map(|v| match &v.ty {
-            TypeRef::Named(target) if reaches(api, target, &model.name, &mut BTreeSet::new()) => 8,
+            TypeRef::Named(target) if reaches(api, target, &model.name) => 8,
             ty => estimated_size(api, ty, 0),
         })
         .collect();
@@ -359,32 +358,127 @@ fn emit_union(
 }
 
 fn find<'a>(api: &'a Api, name: &str) -> Option<&'a Model> {
-    api.models.iter().find(|m| m.name == name)
+    api.model(name)
 }
 
-/// Whether the struct `from` holds `target` directly (not behind a `Vec` or
-/// map), so that a field of type `from` inside `target` needs a `Box`.
-fn reaches(api: &Api, from: &str, target: &str, seen: &mut BTreeSet<String>) -> bool {
+/// Whether a value of `from` holds a `target` directly (not behind a `Vec`
+/// or map), so that a field of type `from` inside `target` needs a `Box`.
+/// Asked only where `target` holds `from` directly: then `from` reaches
+/// back exactly when both are in one cycle of direct containment.
+fn reaches(api: &Api, from: &str, target: &str) -> bool {
     if from == target {
         return true;
     }
-    if !seen.insert(from.to_owned()) {
-        return false;
+    let groups = api.derived.groups.get_or_init(|| cycle_groups(api));
+    matches!((groups.get(from), groups.get(target)), (Some(a), Some(b)) if a == b)
+}
+
+/// The models a model holds directly.
+fn direct_children(model: &Model) -> Vec<&str> {
+    fn named(ty: &TypeRef) -> Option<&str> {
+        match ty {
+            TypeRef::Named(n) => Some(n.as_str()),
+            _ => None,
+        }
     }
-    let mut direct =
-        |ty: &TypeRef| matches!(ty, TypeRef::Named(n) if reaches(api, n, target, seen));
-    match find(api, from).map(|m| &m.kind) {
-        Some(ModelKind::Struct { fields, .. }) => fields.iter().any(|f| direct(&f.ty)),
-        Some(ModelKind::Alias(ty)) => direct(ty),
-        Some(ModelKind::Union { variants, .. }) => variants.iter().any(|v| direct(&v.ty)),
-        Some(ModelKind::OneOf { variants }) => variants.iter().any(|(_, ty)| direct(ty)),
-        _ => false,
+    match &model.kind {
+        ModelKind::Struct { fields, .. } => fields.iter().filter_map(|f| named(&f.ty)).collect(),
+        ModelKind::Alias(ty) => named(ty).into_iter().collect(),
+        ModelKind::Union { variants, .. } => variants.iter().filter_map(|v| named(&v.ty)).collect(),
+        ModelKind::OneOf { variants } => variants.iter().filter_map(|(_, ty)| named(ty)).collect(),
+        ModelKind::Enum { .. } => Vec::new(),
     }
 }
 
+/// The strongly connected components of direct containment (Tarjan's
+/// algorithm, iterative): model name → component number.
+fn cycle_groups(api: &Api) -> std::collections::HashMap<String, usize> {
+    use std::collections::HashMap;
+    let n = api.models.len();
+    let edges: Vec<Vec<usize>> = api
+        .models
+        .iter()
+        .map(|m| {
+            direct_children(m)
+                .into_iter()
+                .filter_map(|c| api.model_index.get(c).copied())
+                .collect()
+        })
+        .collect();
+    let mut index = vec![usize::MAX; n];
+    let mut low = vec![0; n];
+    let mut on_stack = vec![false; n];
+    let mut stack = Vec::new();
+    let mut group = vec![usize::MAX; n];
+    let mut next_index = 0;
+    let mut groups = 0;
+    for root in 0..n {
+        if index[root] != usize::MAX {
+            continue;
+        }
+        // (node, next edge to follow)
+        let mut work = vec![(root, 0)];
+        index[root] = next_index;
+        low[root] = next_index;
+        next_index += 1;
+        stack.push(root);
+        on_stack[root] = true;
+        while let Some(&mut (node, ref mut edge)) = work.last_mut() {
+            if let Some(&child) = edges[node].get(*edge) {
+                *edge += 1;
+                if index[child] == usize::MAX {
+                    index[child] = next_index;
+                    low[child] = next_index;
+                    next_index += 1;
+                    stack.push(child);
+                    on_stack[child] = true;
+                    work.push((child, 0));
+                } else if on_stack[child] {
+                    low[node] = low[node].min(index[child]);
+                }
+                continue;
+            }
+            work.pop();
+            if let Some(&(parent, _)) = work.last() {
+                low[parent] = low[parent].min(low[node]);
+            }
+            if low[node] == index[node] {
+                while let Some(member) = stack.pop() {
+                    on_stack[member] = false;
+                    group[member] = groups;
+                    if member == node {
+                        break;
+                    }
+                }
+                groups += 1;
+            }
+        }
+    }
+    api.models
+        .iter()
+        .enumerate()
+        .map(|(i, m)| (m.name.clone(), group[i]))
+        .collect::<HashMap<_, _>>()
+}
+
 /// Whether `Default` can be derived: every field is optional, a collection,
-/// or of a type that has a default.
-pub(crate) fn has_default(api: &Api, name: &str, seen: &mut BTreeSet<String>) -> bool {
+/// or of a type that has a default. Remembered per model.
+pub(crate) fn has_default(api: &Api, name: &str) -> bool {
+    if let Some(&known) = api.derived.defaults.borrow().get(name) {
+        return known;
+    }
+    let value = default_of(api, name, &mut BTreeSet::new());
+    api.derived
+        .defaults
+        .borrow_mut()
+        .insert(name.to_owned(), value);
+    value
+}
+
+fn default_of(api: &Api, name: &str, seen: &mut BTreeSet<String>) -> bool {
+    if let Some(&known) = api.derived.defaults.borrow().get(name) {
+        return known;
+    }
     if !seen.insert(name.to_owned()) {
         return true;
     }
@@ -393,12 +487,12 @@ pub(crate) fn has_default(api: &Api, name: &str, seen: &mut BTreeSet<String>) ->
             !f.required
                 || f.nullable
                 || match &f.ty {
-                    TypeRef::Named(n) => has_default(api, n, seen),
+                    TypeRef::Named(n) => default_of(api, n, seen),
                     TypeRef::Timestamp => false,
                     _ => true,
                 }
         }),
-        Some(ModelKind::Alias(TypeRef::Named(n))) => has_default(api, &n.clone(), seen),
+        Some(ModelKind::Alias(TypeRef::Named(n))) => default_of(api, n, seen),
         Some(ModelKind::Alias(_)) => true,
         _ => false,
     }

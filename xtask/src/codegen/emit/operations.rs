@@ -77,8 +77,8 @@ pub(crate) fn emit_methods(api: &Api, target: &Target) -> TokenStream {
 
 /// Whether `ty` is an open string enum, which converts from any `&str`.
 fn is_open_enum(api: &Api, ty: &TypeRef) -> bool {
-    matches!(ty, TypeRef::Named(name) if api.models.iter().any(|m| &m.name == name
-        && matches!(m.kind, ModelKind::Enum { unknown: Some(_), .. })))
+    matches!(ty, TypeRef::Named(name) if api.model(name).is_some_and(|m|
+        matches!(m.kind, ModelKind::Enum { unknown: Some(_), .. })))
 }
 
 /// The argument type of a required parameter or setter, and the
@@ -118,7 +118,7 @@ fn setter_type(api: &Api, param: &Param) -> (TokenStream, TokenStream) {
 fn example_value(api: &Api, param: &Param, krate: &str) -> String {
     if param.json {
         return match &param.ty {
-            TypeRef::Named(name) if !has_default(api, name, &mut BTreeSet::new()) => {
+            TypeRef::Named(name) if !has_default(api, name) => {
                 "todo!(\"the request body\")".to_owned()
             }
             _ => "Default::default()".to_owned(),
@@ -305,9 +305,7 @@ fn body_call(api: &Api, body: &Body) -> TokenStream {
     }
     let constants = match &body.ty {
         TypeRef::Named(name) => api
-            .models
-            .iter()
-            .find(|m| &m.name == name)
+            .model(name)
             .map(|m| m.request_constants.as_slice())
             .unwrap_or_default(),
         _ => &[],

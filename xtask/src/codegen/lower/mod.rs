@@ -121,7 +121,14 @@ pub(crate) fn lower(
             version: document.api.info.version.clone(),
             base_url,
             servers,
+            model_index: ctx
+                .models
+                .iter()
+                .enumerate()
+                .map(|(i, m)| (m.name.clone(), i))
+                .collect(),
             models: ctx.models,
+            derived: Derived::default(),
             operations,
             error_bodies,
             authenticated,
@@ -261,7 +268,7 @@ impl<'a> Lowering<'a> {
     /// alias cannot be recursive.
     pub(super) fn check_alias_cycles(&mut self) {
         fn reaches(
-            models: &[Model],
+            models: &std::collections::HashMap<&str, &Model>,
             ty: &TypeRef,
             target: &str,
             seen: &mut BTreeSet<String>,
@@ -275,14 +282,16 @@ impl<'a> Lowering<'a> {
                     if !seen.insert(name.clone()) {
                         return false;
                     }
-                    matches!(models.iter().find(|m| &m.name == name), Some(Model { kind: ModelKind::Alias(inner), .. }) if reaches(models, inner, target, seen))
+                    matches!(models.get(name.as_str()), Some(Model { kind: ModelKind::Alias(inner), .. }) if reaches(models, inner, target, seen))
                 }
                 _ => false,
             }
         }
+        let index: std::collections::HashMap<&str, &Model> =
+            self.models.iter().map(|m| (m.name.as_str(), m)).collect();
         for model in &self.models {
             if let ModelKind::Alias(ty) = &model.kind
-                && reaches(&self.models, ty, &model.name, &mut BTreeSet::new())
+                && reaches(&index, ty, &model.name, &mut BTreeSet::new())
             {
                 let at = self
                     .model_names
