@@ -503,3 +503,95 @@ async fn an_azure_credential_signs_in() {
         .unwrap_or_default();
     assert!(source.contains("az login"), "{source}");
 }
+
+/// A token the API refuses with 401 before its time (revoked, or a clock
+/// ahead): the credential forgets it, the call goes once more with a new
+/// one and succeeds. A second 401 is final (no loop), and a fixed bearer
+/// token is not sent twice.
+#[tokio::test]
+async fn a_refused_token_is_replaced_once() {
+    let authority = MockServer::start().await;
+    let issued_count = Arc::new(AtomicUsize::new(0));
+    let counter = Arc::clone(&issued_count);
+    Mock::given(method("POST"))
+        .respond_with(move |_: &Request| {
+            let n = counter.fetch_add(1, Ordering::SeqCst) + 1;
+            issued(
+                &format!("access-{n}"),
+                3600,
+                Some(&format!("refresh-{}", n + 1)),
+            )
+        })
+        .mount(&authority)
+        .await;
+    // The API accepts only `access-2` and later.
+    let api = MockServer::start().await;
+    Mock::given(method("GET"))
+        .respond_with(|request: &Request| {
+            if request.headers["authorization"] == "Bearer access-1" {
+                ResponseTemplate::new(401).set_body_json(json!({"code": 400, "description": "Access denied", "data": [], "source": "PartnerFD"}))
+            } else {
+                json_response(200, r#"{"totalCount":0,"items":[]}"#)
+            }
+        })
+        .mount(&api)
+        .await;
+    let credential = credential(&authority.uri()).build().expect("credential");
+    let client = Client::builder()
+        .base_url(api.uri())
+        .token_provider(credential.clone())
+        .build()
+        .expect("client");
+    client
+        .get_customer_users(CUSTOMER)
+        .send()
+        .await
+        .expect("the second token works");
+    let received = api.received_requests().await.expect("recording");
+    let sent: Vec<&str> = received
+        .iter()
+        .map(|r| r.headers["authorization"].to_str().unwrap_or_default())
+        .collect();
+    assert_eq!(sent, ["Bearer access-1", "Bearer access-2"]);
+    // One MS-RequestId for both: the same request, sent again.
+    assert_eq!(
+        received[0].headers["ms-requestid"],
+        received[1].headers["ms-requestid"]
+    );
+    assert_eq!(issued_count.load(Ordering::SeqCst), 2);
+    // The new token is cached: the next call needs no token request.
+    client
+        .get_customer_users(CUSTOMER)
+        .send()
+        .await
+        .expect("cached");
+    assert_eq!(issued_count.load(Ordering::SeqCst), 2);
+
+    // Refused whatever the token: two attempts, then the 401.
+    let refusing = crate::support::serve(ResponseTemplate::new(401).set_body_json(
+        json!({"code": 400, "description": "Access denied", "data": [], "source": "PartnerFD"}),
+    ))
+    .await;
+    let client = Client::builder()
+        .base_url(refusing.uri())
+        .token_provider(credential)
+        .build()
+        .expect("client");
+    let error = client
+        .get_customer_users(CUSTOMER)
+        .send()
+        .await
+        .expect_err("401");
+    assert_eq!(error.status().map(|s| s.as_u16()), Some(401));
+    assert_eq!(crate::support::request_count(&refusing).await, 2);
+
+    // A fixed token cannot be replaced: one attempt.
+    let fixed = crate::support::serve(ResponseTemplate::new(401)).await;
+    let error = crate::support::client(&fixed)
+        .get_customer_users(CUSTOMER)
+        .send()
+        .await
+        .expect_err("401");
+    assert_eq!(error.status().map(|s| s.as_u16()), Some(401));
+    assert_eq!(crate::support::request_count(&fixed).await, 1);
+}

@@ -122,6 +122,20 @@ impl Inner {
         Ok(issued.access_token)
     }
 
+    /// Forgets the cached access token if it is `rejected`. Whoever holds
+    /// the cache now is fetching a new one; either way the next token is
+    /// another one.
+    fn reject(&self, rejected: &Secret) -> bool {
+        if let Ok(mut cache) = self.cache.try_lock()
+            && cache
+                .as_ref()
+                .is_some_and(|cached| cached.access_token == *rejected)
+        {
+            *cache = None;
+        }
+        true
+    }
+
     /// One token request; a rotated refresh token replaces the one in use
     /// and goes to the callback before the access token is returned.
     async fn refresh(&self) -> Result<Issued, Error> {
@@ -188,11 +202,19 @@ impl TokenProvider for RefreshTokenCredential {
     fn token(&self) -> BoxFuture<'_, Result<Secret, BoxError>> {
         Box::pin(async move { self.inner.token().await.map_err(BoxError::from) })
     }
+
+    fn reject(&self, token: &Secret) -> bool {
+        self.inner.reject(token)
+    }
 }
 
 impl TokenProvider for ClientSecretCredential {
     fn token(&self) -> BoxFuture<'_, Result<Secret, BoxError>> {
         Box::pin(async move { self.inner.token().await.map_err(BoxError::from) })
+    }
+
+    fn reject(&self, token: &Secret) -> bool {
+        self.inner.reject(token)
     }
 }
 

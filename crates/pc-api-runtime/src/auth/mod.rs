@@ -53,6 +53,16 @@ pub type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
 pub trait TokenProvider: Send + Sync {
     /// The token for the next request.
     fn token(&self) -> BoxFuture<'_, Result<Secret, BoxError>>;
+
+    /// The service refused `token` with 401 before the provider expected
+    /// (revoked, a clock ahead, a token good for fewer requests than its
+    /// lifetime says). Forget it if it is cached, and say whether the next
+    /// [`token`](TokenProvider::token) may be another one: the request is
+    /// then sent once more with it. The default: `false` (a fixed token).
+    fn reject(&self, token: &Secret) -> bool {
+        let _ = token;
+        false
+    }
 }
 
 /// One fixed token, as set by [`ClientBuilder::bearer_token`](crate::ClientBuilder::bearer_token).

@@ -31,6 +31,7 @@ use crate::auth::BoxError;
 use crate::client::{ClientCore, check_token};
 use crate::error::{ApiErrorBody, Error, ErrorKind, Message};
 use crate::retry::RetryPolicy;
+use crate::secret::Secret;
 
 pub(crate) const REQUEST_ID: &str = "MS-RequestId";
 pub(crate) const CORRELATION_ID: &str = "MS-CorrelationId";
@@ -176,6 +177,8 @@ async fn retry_loop(
     // Retries spent, on other failures and (when counted apart) on 429s.
     let mut retries: u32 = 0;
     let mut throttle_retries: u32 = 0;
+    // Whether a refused token was replaced already.
+    let mut renewed = false;
     loop {
         number += 1;
         let permit = match &core.inner.gate {
@@ -188,6 +191,18 @@ async fn retry_loop(
         let throttled = throttled_for(&outcome);
         if let Some(permit) = permit {
             permit.finish(throttled);
+        }
+        // A 401 for a token the provider thought good: once per call, the
+        // provider forgets it and the request goes again with a new one.
+        if let Ok(answer) = &outcome
+            && answer.status == StatusCode::UNAUTHORIZED
+            && !renewed
+            && let (Some(token), Some(provider)) = (&answer.token, &core.inner.token)
+            && provider.reject(token)
+        {
+            renewed = true;
+            tracing::info!(parent: &span, attempt = number, "the token was refused (401); sending again with a new one");
+            continue;
         }
         let verdict = classify(&request, outcome, decode_error, number);
         let (mut error, retry_headers, reached) = match verdict {
@@ -281,6 +296,8 @@ struct Answer {
     status: StatusCode,
     headers: HeaderMap,
     body: Bytes,
+    /// The token provider's token the request carried, if it carried one.
+    token: Option<Secret>,
 }
 
 /// Stage 3: one attempt, timed as `clock` says: the token, the transport,
@@ -302,13 +319,13 @@ async fn untimed_attempt(core: &ClientCore, request: &Prepared) -> Result<Answer
     let mut headers = request.headers.clone();
     // An `Authorization` the operation itself sets (a spec's header
     // parameter) is sent as it is; otherwise the token provider's.
+    let mut token = None;
     if !headers.contains_key(AUTHORIZATION)
         && let Some(provider) = &inner.token
     {
-        headers.insert(
-            AUTHORIZATION,
-            authorization(provider.as_ref(), request).await?,
-        );
+        let (value, used) = authorization(provider.as_ref(), request).await?;
+        headers.insert(AUTHORIZATION, value);
+        token = Some(used);
     }
     // The timeout is the attempt's (`Timed`), not reqwest's, whose timer would
     // also run while a read-ahead is not polled.
@@ -327,6 +344,7 @@ async fn untimed_attempt(core: &ClientCore, request: &Prepared) -> Result<Answer
             status,
             headers,
             body,
+            token,
         }),
         Err(failure) => Err(AttemptError::Body {
             status,
@@ -342,7 +360,7 @@ async fn untimed_attempt(core: &ClientCore, request: &Prepared) -> Result<Answer
 async fn authorization(
     provider: &dyn crate::TokenProvider,
     request: &Prepared,
-) -> Result<HeaderValue, AttemptError> {
+) -> Result<(HeaderValue, Secret), AttemptError> {
     let token = provider
         .token()
         .await
@@ -357,7 +375,7 @@ async fn authorization(
         )
     })?;
     value.set_sensitive(true);
-    Ok(value)
+    Ok((value, token))
 }
 
 fn provider_error(request: &Prepared, error: BoxError) -> Error {
