@@ -24,27 +24,18 @@
 //! Progress (sign-in, pages, users, rate) goes to stderr.
 
 use std::io::Write;
-use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::Instant;
 
 use futures::TryStreamExt;
-use pc_api::auth::RefreshTokenCredential;
-use pc_api::{Client, Cloud, Secret};
+use pc_api::Client;
+
+#[path = "support/mod.rs"]
+mod support;
+
+use support::{Source, var};
 
 const FAKE_USERS: usize = 3_000;
-
-/// The sign-in variables, all four needed together.
-const SIGN_IN: [&str; 4] = [
-    "PC_TENANT_ID",
-    "PC_CLIENT_ID",
-    "PC_CLIENT_SECRET",
-    "PC_REFRESH_TOKEN",
-];
-
-fn var(name: &str) -> Option<String> {
-    std::env::var(name).ok().filter(|v| !v.trim().is_empty())
-}
 
 #[tokio::main]
 async fn main() -> ExitCode {
@@ -59,49 +50,36 @@ async fn main() -> ExitCode {
 }
 
 async fn run(json: bool) -> Result<(), String> {
-    let sign_in: Vec<Option<String>> = SIGN_IN.iter().map(|name| var(name)).collect();
-    let access_token = var("PC_ACCESS_TOKEN");
     // Keeps the fake running for as long as the listing needs it.
     let mut fake = None;
-    let (client, customer) = if sign_in.iter().any(Option::is_some) {
-        let missing: Vec<&str> = SIGN_IN
-            .iter()
-            .zip(&sign_in)
-            .filter(|(_, value)| value.is_none())
-            .map(|(name, _)| *name)
-            .collect();
-        if !missing.is_empty() {
-            return Err(format!(
-                "signing in needs all of {}; missing: {}",
-                SIGN_IN.join(", "),
-                missing.join(", ")
-            ));
+    let customer_needed = || {
+        var("PC_CUSTOMER_ID")
+            .ok_or("set PC_CUSTOMER_ID to the customer (tenant) id whose users to list")
+    };
+    let (client, customer) = match support::source()? {
+        Source::SignIn {
+            tenant,
+            client_id,
+            secret,
+            refresh,
+        } => {
+            let customer = customer_needed()?;
+            (
+                support::real_service("list_users", &tenant, &client_id, &secret, &refresh)?,
+                customer,
+            )
         }
-        let [tenant, client_id, secret, refresh] = <[Option<String>; 4]>::try_from(sign_in)
-            .map_err(|_| "four sign-in variables".to_owned())?
-            .map(Option::unwrap_or_default);
-        let customer = var("PC_CUSTOMER_ID")
-            .ok_or("set PC_CUSTOMER_ID to the customer (tenant) id whose users to list")?;
-        (
-            real_service(&tenant, &client_id, &secret, &refresh)?,
-            customer,
-        )
-    } else if let Some(token) = access_token {
-        let customer = var("PC_CUSTOMER_ID")
-            .ok_or("PC_ACCESS_TOKEN needs PC_CUSTOMER_ID, the customer whose users to list")?;
-        let (cloud, base) = cloud_and_base()?;
-        eprintln!("list_users: listing customer {customer} at {base} with PC_ACCESS_TOKEN");
-        let client = Client::builder()
-            .cloud(cloud)
-            .base_url(&base)
-            .bearer_token(token)
-            .build()
-            .map_err(|e| e.to_string())?;
-        (client, customer)
-    } else {
-        let (started, client) = local_fake().await?;
-        fake = Some(started);
-        (client, pc_fake::DEFAULT_CUSTOMER.to_owned())
+        Source::AccessToken(token) => {
+            let customer = customer_needed()?;
+            eprintln!("list_users: listing customer {customer}");
+            (support::with_access_token("list_users", token)?, customer)
+        }
+        Source::Fake => {
+            let started = local_fake().await?;
+            let client = support::fake_client("list_users", &started)?;
+            fake = Some(started);
+            (client, pc_fake::DEFAULT_CUSTOMER.to_owned())
+        }
     };
     let listed = list(&client, &customer, json)
         .await
@@ -116,90 +94,8 @@ async fn run(json: bool) -> Result<(), String> {
     listed
 }
 
-/// The cloud of `PC_CLOUD` and the API's base URL (`PC_BASE_URL`, or the
-/// cloud's).
-fn cloud_and_base() -> Result<(Cloud, String), String> {
-    let cloud = match var("PC_CLOUD").map(|c| c.to_ascii_lowercase()).as_deref() {
-        None | Some("global") => Cloud::Global,
-        Some("china") => Cloud::China,
-        Some("usgov") | Some("us-government") => Cloud::UsGovernment,
-        Some(other) => {
-            return Err(format!(
-                "PC_CLOUD={other} is not a cloud (global, china, usgov)"
-            ));
-        }
-    };
-    let base = var("PC_BASE_URL").unwrap_or_else(|| cloud.api_endpoint().to_owned());
-    Ok((cloud, base))
-}
-
-/// A client of the real service, signed in with the refresh token; every
-/// rotated refresh token is stored in `PC_REFRESH_TOKEN_FILE`.
-fn real_service(
-    tenant: &str,
-    client_id: &str,
-    secret: &str,
-    refresh: &str,
-) -> Result<Client, String> {
-    let (cloud, base) = cloud_and_base()?;
-    let store = var("PC_REFRESH_TOKEN_FILE").map(PathBuf::from);
-    match &store {
-        Some(path) => eprintln!(
-            "list_users: every rotated refresh token is stored in {} (use it next time)",
-            path.display()
-        ),
-        None => eprintln!(
-            "list_users: WARNING: PC_REFRESH_TOKEN_FILE is not set, so the rotated refresh tokens are not stored; only the newest is sure to stay valid (90 days from its last use)"
-        ),
-    }
-    let authority = var("PC_AUTHORITY_HOST").unwrap_or_else(|| cloud.authority_host().to_owned());
-    let credential = RefreshTokenCredential::builder()
-        .tenant_id(tenant)
-        .client_id(client_id)
-        .client_secret(secret)
-        .refresh_token(refresh)
-        .cloud(cloud)
-        .authority_host(&authority)
-        .on_refresh_token(move |rotated: &Secret| {
-            if let Some(path) = &store
-                && let Err(error) = store_token(path, rotated)
-            {
-                eprintln!(
-                    "list_users: could not store the rotated refresh token in {}: {error}",
-                    path.display()
-                );
-            }
-        })
-        .build()
-        .map_err(|e| e.to_string())?;
-    eprintln!("list_users: signing in to tenant {tenant} at {authority} for {base}");
-    Client::builder()
-        .cloud(cloud)
-        .base_url(base)
-        .token_provider(credential)
-        .build()
-        .map_err(|e| e.to_string())
-}
-
-/// Writes the token to a file next to `path`, then renames it over `path`,
-/// so a crash never leaves half a token; readable by the owner only.
-fn store_token(path: &std::path::Path, token: &Secret) -> std::io::Result<()> {
-    let temporary = path.with_extension("new");
-    {
-        let mut options = std::fs::OpenOptions::new();
-        options.write(true).create(true).truncate(true);
-        #[cfg(unix)]
-        std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
-        let mut file = options.open(&temporary)?;
-        file.write_all(token.expose_secret().as_bytes())?;
-        file.sync_all()?;
-    }
-    std::fs::rename(&temporary, path)
-}
-
-/// pc-fake in-process, with sign-in on, and a client that signs in to its
-/// token endpoint with the refresh-token credential.
-async fn local_fake() -> Result<(pc_fake::FakePartnerCenter, Client), String> {
+/// pc-fake in-process with sign-in on and one customer of 3,000 users.
+async fn local_fake() -> Result<pc_fake::FakePartnerCenter, String> {
     let users = pc_fake::generate_users(FAKE_USERS, 42, pc_fake::DEFAULT_DOMAIN);
     let fake = pc_fake::FakePartnerCenter::builder()
         .customer(pc_fake::DEFAULT_CUSTOMER, users)
@@ -213,31 +109,11 @@ async fn local_fake() -> Result<(pc_fake::FakePartnerCenter, Client), String> {
         .start()
         .await
         .map_err(|e| format!("cannot start pc-fake: {e}"))?;
-    let base = fake.base_url();
     eprintln!(
-        "list_users: no PC_TENANT_ID/PC_CLIENT_ID/PC_CLIENT_SECRET/PC_REFRESH_TOKEN (or PC_ACCESS_TOKEN) set; listing {FAKE_USERS} users of pc-fake at {base}"
+        "list_users: no PC_TENANT_ID/PC_CLIENT_ID/PC_CLIENT_SECRET/PC_REFRESH_TOKEN (or PC_ACCESS_TOKEN) set; listing {FAKE_USERS} users of pc-fake at {}",
+        fake.base_url()
     );
-    eprintln!(
-        "list_users: signing in to pc-fake's token endpoint {} with its refresh token",
-        fake.token_url(pc_fake::DEFAULT_PARTNER_TENANT)
-    );
-    let credential = RefreshTokenCredential::builder()
-        .tenant_id(pc_fake::DEFAULT_PARTNER_TENANT)
-        .client_id(pc_fake::DEFAULT_CLIENT_ID)
-        .client_secret(pc_fake::DEFAULT_CLIENT_SECRET)
-        .refresh_token(pc_fake::DEFAULT_REFRESH_TOKEN)
-        .authority_host(&base)
-        .on_refresh_token(|_: &Secret| {
-            eprintln!("list_users: the refresh token was rotated (a real run stores it)");
-        })
-        .build()
-        .map_err(|e| e.to_string())?;
-    let client = Client::builder()
-        .base_url(&base)
-        .token_provider(credential)
-        .build()
-        .map_err(|e| e.to_string())?;
-    Ok((fake, client))
+    Ok(fake)
 }
 
 async fn list(

@@ -450,3 +450,103 @@ async fn customers_without_a_relationship_and_deleted_ones() {
         assert_eq!(error.code().as_deref(), Some(code));
     }
 }
+
+/// The partner-wide run against pc-fake with everything at once: a budget
+/// that answers 429 storms, 503 bursts, pages cut off mid-body, access
+/// tokens that die after a few requests (signed in with the refresh-token
+/// credential), customers without a relationship and deleted tenants.
+/// Every user of every listable customer exactly once, in order; the two
+/// kinds of failed customer reported with status and fault code; nothing
+/// else failed.
+#[tokio::test]
+async fn a_partner_wide_run_through_every_fault_lists_everything_once() {
+    use pc_api::fanout::Event;
+    use std::collections::BTreeMap;
+
+    let fake = FakePartnerCenter::builder()
+        .generated_customers(60, 21)
+        .customers_without_relationship(2)
+        .deleted_customers(1)
+        .partner_rate(40.0)
+        .faults(pc_fake::Faults {
+            unavailable_every: Some(23),
+            unavailable_burst: 2,
+            close_mid_body_every: Some(17),
+            ..pc_fake::Faults::default()
+        })
+        .default_sign_in()
+        .access_token_uses(25)
+        .start()
+        .await
+        .expect("fake starts");
+    let credential = pc_api::auth::RefreshTokenCredential::builder()
+        .tenant_id(pc_fake::DEFAULT_PARTNER_TENANT)
+        .client_id(pc_fake::DEFAULT_CLIENT_ID)
+        .client_secret(pc_fake::DEFAULT_CLIENT_SECRET)
+        .refresh_token(pc_fake::DEFAULT_REFRESH_TOKEN)
+        .authority_host(fake.base_url())
+        .build()
+        .expect("credential");
+    let client = Client::builder()
+        .base_url(fake.base_url())
+        .token_provider(credential)
+        .retry_policy(
+            RetryPolicy::new()
+                .initial_backoff(Duration::from_millis(2))
+                .max_backoff(Duration::from_millis(20))
+                .max_retries(6),
+        )
+        .build()
+        .expect("client");
+    let mut run = client.all_customer_users().page_size(100).run();
+    let mut users: BTreeMap<String, Vec<String>> = BTreeMap::new();
+    let mut failed: BTreeMap<String, (Option<u16>, Option<String>)> = BTreeMap::new();
+    let mut done = HashSet::new();
+    while let Some(event) = run.try_next().await.expect("the run") {
+        match event {
+            Event::Page { customer, page } => users
+                .entry(customer)
+                .or_default()
+                .extend(page.items.iter().filter_map(|u| u.id.clone())),
+            Event::Done { customer } => {
+                done.insert(customer);
+            }
+            Event::Failed { customer, error } => {
+                failed.insert(customer, (error.status().map(|s| s.as_u16()), error.code()));
+            }
+        }
+    }
+    for info in fake.customers() {
+        match info.access {
+            CustomerAccess::NoRelationship => assert_eq!(
+                failed.get(&info.id),
+                Some(&(Some(403), Some("20002".to_owned()))),
+                "{}",
+                info.id
+            ),
+            CustomerAccess::Deleted => assert_eq!(
+                failed.get(&info.id),
+                Some(&(Some(404), Some("60003".to_owned()))),
+                "{}",
+                info.id
+            ),
+            _ => {
+                assert!(done.contains(&info.id), "{} not done", info.id);
+                let listed = users.get(&info.id).map(Vec::len).unwrap_or(0);
+                let distinct: HashSet<&String> =
+                    users.get(&info.id).into_iter().flatten().collect();
+                assert_eq!(
+                    (listed, distinct.len()),
+                    (info.users, info.users),
+                    "{}",
+                    info.id
+                );
+            }
+        }
+    }
+    assert_eq!(failed.len(), 3, "{failed:?}");
+    let counters = fake.counters();
+    assert!(counters.budget_throttled > 0, "no 429 storm: {counters:?}");
+    assert!(counters.unauthorized > 0, "no token died: {counters:?}");
+    assert!(counters.tokens_issued > 1, "{counters:?}");
+}
