@@ -28,39 +28,8 @@ pub async fn send_json<T: DeserializeOwned, B: ApiErrorBody>(
     request: Result<Request, Error>,
     decode_error: fn(u16, &[u8]) -> B,
 ) -> Result<ResponseValue<T>, Error<B>> {
-    let decode = move |status: u16, body: &[u8]| -> Box<dyn ApiErrorBody> {
-        Box::new(decode_error(status, body))
-    };
-    let request = request.map_err(Error::retype::<B>)?;
-    let operation_id = request.operation_id;
-    let response = pipeline::send(core, request, &decode)
-        .await
-        .map_err(Error::retype::<B>)?;
-    match crate::pipeline::body::decode::<T>(&response.body) {
-        Ok(value) => Ok(ResponseValue::new(value, response.status, response.headers)),
-        Err(error) => Err(error
-            .with_operation(operation_id)
-            .with_ids(&response.request_id, &response.correlation_id)
-            .with_response(response.status, response.headers)
-            .retype()),
-    }
-}
-
-/// Sends `request` and ignores a 2xx body: for operations whose success
-/// responses declare none.
-pub async fn send_empty<B: ApiErrorBody>(
-    core: &ClientCore,
-    request: Result<Request, Error>,
-    decode_error: fn(u16, &[u8]) -> B,
-) -> Result<ResponseValue<()>, Error<B>> {
-    let decode = move |status: u16, body: &[u8]| -> Box<dyn ApiErrorBody> {
-        Box::new(decode_error(status, body))
-    };
-    let request = request.map_err(Error::retype::<B>)?;
-    let response = pipeline::send(core, request, &decode)
-        .await
-        .map_err(Error::retype::<B>)?;
-    Ok(ResponseValue::new((), response.status, response.headers))
+    let (response, operation_id) = send_raw(core, request, decode_error).await?;
+    decoded(response, operation_id)
 }
 
 /// Sends `request` and decodes a 2xx JSON body as `T`, or `None` when the
@@ -71,29 +40,22 @@ pub async fn send_json_optional<T: DeserializeOwned, B: ApiErrorBody>(
     request: Result<Request, Error>,
     decode_error: fn(u16, &[u8]) -> B,
 ) -> Result<ResponseValue<Option<T>>, Error<B>> {
-    let decode = move |status: u16, body: &[u8]| -> Box<dyn ApiErrorBody> {
-        Box::new(decode_error(status, body))
-    };
-    let request = request.map_err(Error::retype::<B>)?;
-    let operation_id = request.operation_id;
-    let response = pipeline::send(core, request, &decode)
-        .await
-        .map_err(Error::retype::<B>)?;
+    let (response, operation_id) = send_raw(core, request, decode_error).await?;
     if response.body.iter().all(u8::is_ascii_whitespace) {
         return Ok(ResponseValue::new(None, response.status, response.headers));
     }
-    match crate::pipeline::body::decode::<T>(&response.body) {
-        Ok(value) => Ok(ResponseValue::new(
-            Some(value),
-            response.status,
-            response.headers,
-        )),
-        Err(error) => Err(error
-            .with_operation(operation_id)
-            .with_ids(&response.request_id, &response.correlation_id)
-            .with_response(response.status, response.headers)
-            .retype()),
-    }
+    decoded::<Option<T>, B>(response, operation_id)
+}
+
+/// Sends `request` and ignores a 2xx body: for operations whose success
+/// responses declare none.
+pub async fn send_empty<B: ApiErrorBody>(
+    core: &ClientCore,
+    request: Result<Request, Error>,
+    decode_error: fn(u16, &[u8]) -> B,
+) -> Result<ResponseValue<()>, Error<B>> {
+    let (response, _) = send_raw(core, request, decode_error).await?;
+    Ok(ResponseValue::new((), response.status, response.headers))
 }
 
 /// Sends `request` and returns a 2xx body as text (invalid UTF-8 replaced).
@@ -102,7 +64,7 @@ pub async fn send_text<B: ApiErrorBody>(
     request: Result<Request, Error>,
     decode_error: fn(u16, &[u8]) -> B,
 ) -> Result<ResponseValue<String>, Error<B>> {
-    let response = send_raw(core, request, decode_error).await?;
+    let (response, _) = send_raw(core, request, decode_error).await?;
     let text = String::from_utf8_lossy(&response.body).into_owned();
     Ok(ResponseValue::new(text, response.status, response.headers))
 }
@@ -113,7 +75,7 @@ pub async fn send_bytes<B: ApiErrorBody>(
     request: Result<Request, Error>,
     decode_error: fn(u16, &[u8]) -> B,
 ) -> Result<ResponseValue<Vec<u8>>, Error<B>> {
-    let response = send_raw(core, request, decode_error).await?;
+    let (response, _) = send_raw(core, request, decode_error).await?;
     Ok(ResponseValue::new(
         response.body.to_vec(),
         response.status,
@@ -121,18 +83,37 @@ pub async fn send_bytes<B: ApiErrorBody>(
     ))
 }
 
+/// The pipeline's 2xx response to `request`, and its operation.
 async fn send_raw<B: ApiErrorBody>(
     core: &ClientCore,
     request: Result<Request, Error>,
     decode_error: fn(u16, &[u8]) -> B,
-) -> Result<pipeline::Response, Error<B>> {
+) -> Result<(pipeline::Response, &'static str), Error<B>> {
     let decode = move |status: u16, body: &[u8]| -> Box<dyn ApiErrorBody> {
         Box::new(decode_error(status, body))
     };
     let request = request.map_err(Error::retype::<B>)?;
-    pipeline::send(core, request, &decode)
+    let operation_id = request.operation_id;
+    let response = pipeline::send(core, request, &decode)
         .await
-        .map_err(Error::retype::<B>)
+        .map_err(Error::retype::<B>)?;
+    Ok((response, operation_id))
+}
+
+/// A 2xx body decoded as `T`; a body that is not is an error with the
+/// response's status, headers and ids.
+fn decoded<T: DeserializeOwned, B: ApiErrorBody>(
+    response: pipeline::Response,
+    operation_id: &'static str,
+) -> Result<ResponseValue<T>, Error<B>> {
+    match crate::pipeline::body::decode::<T>(&response.body) {
+        Ok(value) => Ok(ResponseValue::new(value, response.status, response.headers)),
+        Err(error) => Err(error
+            .with_operation(operation_id)
+            .with_ids(&response.request_id, &response.correlation_id)
+            .with_response(response.status, response.headers)
+            .retype()),
+    }
 }
 
 /// Serde helpers the generated models name in `#[serde(...)]` attributes.

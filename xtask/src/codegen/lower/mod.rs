@@ -198,22 +198,34 @@ impl<'a> Lowering<'a> {
             if base != pascal && names::RESERVED_TYPE_NAMES.contains(&pascal.as_str()) {
                 self.renamed.insert(base.clone(), key.clone());
             }
-            let mut name = base.clone();
-            let mut n = 2;
-            while self.model_names.contains_key(&name) {
-                name = format!("{base}{n}");
-                n += 1;
-            }
-            if name != base {
-                let previous = self.model_names.get(&base).cloned().unwrap_or_default();
-                self.warn(SpecError::at(
-                    &at,
-                    format!("schema `{key}` is named `{name}` in Rust: `{base}` is the schema at {previous}"),
-                ));
-            }
+            let name = self.unique_model_name(&base, &at, |name, previous| {
+                format!("schema `{key}` is named `{name}` in Rust: `{base}` is the schema at {previous}")
+            });
             self.model_names.insert(name.clone(), at);
             self.component_names.insert(key.clone(), name);
         }
+    }
+
+    /// `base`, or `base` with the first number that makes it a name no
+    /// model has taken; a numbered name is reported at `at` with `message`
+    /// (of the name and the pointer of the schema that has `base`).
+    pub(super) fn unique_model_name(
+        &mut self,
+        base: &str,
+        at: &str,
+        message: impl Fn(&str, &str) -> String,
+    ) -> String {
+        let mut name = base.to_owned();
+        let mut n = 2;
+        while self.model_names.contains_key(&name) {
+            name = format!("{base}{n}");
+            n += 1;
+        }
+        if name != base {
+            let previous = self.model_names.get(base).cloned().unwrap_or_default();
+            self.warn(SpecError::at(at, message(&name, &previous)));
+        }
+        name
     }
 
     /// Leaves out models that use a refused model, then operations that

@@ -918,19 +918,9 @@ impl<'a> Lowering<'a> {
             hint.to_owned()
         };
         let base = names::avoid_reserved(&base);
-        let mut name = base.clone();
-        let mut n = 2;
-        while self.model_names.contains_key(&name) {
-            name = format!("{base}{n}");
-            n += 1;
-        }
-        if name != base {
-            let previous = self.model_names.get(&base).cloned().unwrap_or_default();
-            self.warn(SpecError::at(
-                at,
-                format!("this inline schema is named `{name}`: `{base}` is taken by the schema at {previous}"),
-            ));
-        }
+        let name = self.unique_model_name(&base, at, |name, previous| {
+            format!("this inline schema is named `{name}`: `{base}` is taken by the schema at {previous}")
+        });
         if self.inline_depth > 64 {
             return Err(SpecError::at(
                 at,
