@@ -199,7 +199,9 @@ impl<'a> Lowering<'a> {
                 self.renamed.insert(base.clone(), key.clone());
             }
             let name = self.unique_model_name(&base, &at, |name, previous| {
-                format!("schema `{key}` is named `{name}` in Rust: `{base}` is the schema at {previous}")
+                format!(
+                    "schema `{key}` is named `{name}` in Rust: `{base}` is the schema at {previous}"
+                )
             });
             self.model_names.insert(name.clone(), at);
             self.component_names.insert(key.clone(), name);
