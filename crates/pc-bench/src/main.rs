@@ -15,6 +15,7 @@ use futures::TryStreamExt;
 use pc_bench::{hand, progenitor, progenitor_list};
 
 mod corpus;
+mod fanout;
 
 const CUSTOMER: &str = pc_fake::DEFAULT_CUSTOMER;
 const TOKEN: &str = "bench-token";
@@ -31,10 +32,13 @@ fn main() {
             println!("{client}: wall {wall:?}, cpu {cpu:?}");
         }
         ["corpus"] => print!("{}", corpus::section(&root())),
+        ["fanout"] => print!("{}", fanout::section()),
+        ["serve-partner", customers, rate] => fanout::serve_partner(parse(customers), parse(rate)),
+        ["fanout-rss", url, size] => fanout::fanout_rss(url, parse(size)),
         [] => run_all(),
         other => {
             eprintln!(
-                "usage: pc-bench [serve USERS DELAY_MS | decode KIND FILE N | rss URL USERS | list CLIENT URL USERS SIZE | corpus]; got {other:?}"
+                "usage: pc-bench [serve USERS DELAY_MS | decode KIND FILE N | rss URL USERS | list CLIENT URL USERS SIZE | corpus | fanout | serve-partner CUSTOMERS RATE | fanout-rss URL SIZE]; got {other:?}"
             );
             std::process::exit(2);
         }
@@ -223,6 +227,8 @@ fn run_all() {
     let _ = writeln!(report, "{}", codegen_section(&root));
     eprintln!("bench: the generator on the third-party corpus");
     let _ = writeln!(report, "{}", corpus::section(&root));
+    eprintln!("bench: a partner-wide inventory");
+    let _ = writeln!(report, "{}", fanout::section());
     let _ = writeln!(
         report,
         "The whole run took {:.0} s.\n",
@@ -346,7 +352,6 @@ fn decode_section(out: &Path) -> String {
          generator, and one of a second, independent shape (`pc_bench::second_page`: longer names, 7 fractional digits on\n\
          `lastDirectorySyncTime`, absent for 30% of the users, `passwordProfile` on every fifth). \
          `serde::de::IgnoredAny` is the parse floor. Throughput: median of 7 timed runs. Instructions per byte: `valgrind\n\
-         (`serde::de::IgnoredAny` is the parse floor). Throughput: median of 7 timed runs. Instructions per byte: `valgrind\n\
          --tool=callgrind`, the difference between 11 and 1 decodes divided by 10 × the page size (so setup is not counted).\n\n\
          | page | bytes | decoder | MB/s | instructions/byte | × hand-written |\n|---|---|---|---|---|---|\n",
     );
