@@ -12,7 +12,7 @@ out=target/corpus
 export CARGO_TARGET_DIR="$root/target/corpus-target"
 mkdir -p "$out"
 cargo build --release --locked -q -p xtask
-xtask="$root/target/release/xtask"
+xtask="$CARGO_TARGET_DIR/release/xtask"
 
 if [ $# -gt 0 ]; then specs=("$@"); else
   mapfile -t specs < <(find tests/fixtures/third-party -maxdepth 1 \( -name '*.yaml' -o -name '*.json' \) | sort)
