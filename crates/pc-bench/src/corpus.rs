@@ -126,19 +126,13 @@ pub(crate) fn section(root: &Path) -> String {
     let largest_name = largest.file_name().unwrap_or_default().to_string_lossy();
 
     // End to end: the release xtask, reading the spec and writing the crate.
-    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".to_owned());
-    let status = Command::new(&cargo)
-        .args(["build", "--release", "-q", "-p", "xtask"])
-        .current_dir(root)
-        .status()
-        .expect("cargo");
-    assert!(status.success());
+    let xtask = crate::release_xtask(root);
     let out = root.join("target/bench/largest-spec");
     let mut runs = Vec::new();
     for _ in 0..5 {
         let _ = std::fs::remove_dir_all(&out);
         let start = Instant::now();
-        let ok = Command::new(root.join("target/release/xtask"))
+        let ok = Command::new(&xtask)
             .arg("codegen")
             .arg("--spec")
             .arg(largest)

@@ -646,15 +646,20 @@ fn count_lines(text: &str) -> usize {
     text.lines().count()
 }
 
-fn codegen_section(root: &Path) -> String {
+/// Builds the release xtask of the workspace at `root` and returns its path.
+fn release_xtask(root: &Path) -> PathBuf {
     let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".to_owned());
     let status = Command::new(&cargo)
         .args(["build", "--release", "-q", "-p", "xtask"])
         .current_dir(root)
         .status()
         .expect("cargo");
-    assert!(status.success());
-    let xtask = root.join("target/release/xtask");
+    assert!(status.success(), "cargo build --release -p xtask failed");
+    root.join("target/release/xtask")
+}
+
+fn codegen_section(root: &Path) -> String {
+    let xtask = release_xtask(root);
     let mut runs = Vec::new();
     for _ in 0..7 {
         let start = Instant::now();
@@ -712,6 +717,7 @@ fn codegen_section(root: &Path) -> String {
     )
     .expect("manifest");
     let target = crates.join("target");
+    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".to_owned());
     let build = |dir: &Path, package: &str| -> f64 {
         let run = |args: &[&str]| {
             let status = Command::new(&cargo)

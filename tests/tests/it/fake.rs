@@ -3,6 +3,7 @@
 //! exactly, through every fault it can inject.
 
 use crate::support;
+use crate::support::{active_ids, ids};
 
 use std::time::Duration;
 
@@ -13,21 +14,6 @@ use pc_fake::{DEFAULT_CUSTOMER, FakePartnerCenter, FakeUser, Faults, generate_us
 use pc_tests::SpecValidator;
 
 const DOMAIN: &str = "contoso.onmicrosoft.com";
-
-fn active_ids(users: &[FakeUser]) -> Vec<String> {
-    users
-        .iter()
-        .filter(|u| !u.is_inactive())
-        .map(|u| u.id.clone())
-        .collect()
-}
-
-fn ids(users: &[CustomerUser]) -> Vec<String> {
-    users
-        .iter()
-        .map(|u| u.id.clone().unwrap_or_default())
-        .collect()
-}
 
 async fn start(users: Vec<FakeUser>, faults: Faults) -> FakePartnerCenter {
     FakePartnerCenter::builder()

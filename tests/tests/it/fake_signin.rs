@@ -7,6 +7,7 @@
 //! `AADSTS` code and hint. The acceptance test lists 20,000 users through
 //! access tokens that expire every few pages.
 
+use crate::support::{active_ids, ids};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -64,21 +65,6 @@ fn static_client(fake: &FakePartnerCenter, token: &Secret) -> Client {
         .retry_policy(RetryPolicy::never())
         .build()
         .expect("client")
-}
-
-fn active_ids(users: &[FakeUser]) -> Vec<String> {
-    users
-        .iter()
-        .filter(|u| !u.is_inactive())
-        .map(|u| u.id.clone())
-        .collect()
-}
-
-fn ids(users: &[CustomerUser]) -> Vec<String> {
-    users
-        .iter()
-        .map(|u| u.id.clone().unwrap_or_default())
-        .collect()
 }
 
 /// The forms of the token requests the fake received, in order.

@@ -134,3 +134,21 @@ pub fn redactions() -> insta::Settings {
     settings.set_prepend_module_to_snapshot(false);
     settings
 }
+
+/// The ids of the users of a fake tenant that a listing returns (the
+/// active ones), in the fake's order.
+pub fn active_ids(users: &[pc_fake::FakeUser]) -> Vec<String> {
+    users
+        .iter()
+        .filter(|u| !u.is_inactive())
+        .map(|u| u.id.clone())
+        .collect()
+}
+
+/// The ids of listed users, in order (an absent id as "").
+pub fn ids(users: &[pc_api::types::CustomerUser]) -> Vec<String> {
+    users
+        .iter()
+        .map(|u| u.id.clone().unwrap_or_default())
+        .collect()
+}
