@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Generates a standalone crate for every spec of tests/fixtures/third-party
-# (`cargo xtask codegen --spec`, lenient) into target/corpus/, then builds
+# and tests/fixtures/lenient (`cargo xtask codegen --spec`, lenient) into
+# target/corpus/, then builds
 # and lints each with clippy -D warnings, sharing one target directory and
 # the workspace's Cargo.lock. Prints a table: spec, operations generated of
 # all, left out, warnings, generation time (release xtask), clippy result.
@@ -15,7 +16,7 @@ cargo build --release --locked -q -p xtask
 xtask="$CARGO_TARGET_DIR/release/xtask"
 
 if [ $# -gt 0 ]; then specs=("$@"); else
-  mapfile -t specs < <(find tests/fixtures/third-party -maxdepth 1 \( -name '*.yaml' -o -name '*.json' \) | sort)
+  mapfile -t specs < <(find tests/fixtures/third-party tests/fixtures/lenient -maxdepth 1 \( -name '*.yaml' -o -name '*.json' \) | sort)
 fi
 
 failed=0

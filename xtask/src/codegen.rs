@@ -216,7 +216,11 @@ pub fn run(root: &Path, mode: Mode) -> Result<Report, Error> {
             .file_stem()
             .map(|s| s.to_string_lossy().into_owned())
             .unwrap_or_default();
-        let name = format!("{FIXTURE_SPECS_DIR}/{file_stem}.yaml");
+        let file_name = spec
+            .file_name()
+            .map(|s| s.to_string_lossy().into_owned())
+            .unwrap_or_default();
+        let name = format!("{FIXTURE_SPECS_DIR}/{file_name}");
         let stem = file_stem.replace('-', "_");
         let text = read(&spec)?;
         let options =
@@ -367,7 +371,7 @@ fn fixture_specs(root: &Path) -> Result<Vec<PathBuf>, Error> {
     let mut specs: Vec<PathBuf> = entries
         .filter_map(Result::ok)
         .map(|e| e.path())
-        .filter(|p| p.extension().is_some_and(|e| e == "yaml"))
+        .filter(|p| p.extension().is_some_and(|e| e == "yaml" || e == "json"))
         .collect();
     specs.sort();
     Ok(specs)

@@ -2,8 +2,12 @@
 //! The code generated from every fixture spec, one module each, compiled and
 //! linted with the workspace so that generated code that does not build fails CI.
 #[rustfmt::skip]
+pub mod emoji;
+#[rustfmt::skip]
 pub mod serverless;
 #[rustfmt::skip]
 pub mod shapes;
 #[rustfmt::skip]
 pub mod torture;
+#[rustfmt::skip]
+pub mod wild;

@@ -154,6 +154,95 @@ fn a_sloppy_spec_is_tolerated_with_located_warnings_and_refused_strictly() {
     assert_snapshot!("sloppy-strict", error.to_string());
 }
 
+/// What public specs do that a lenient generation tolerates: an `Accept`
+/// header parameter (left out of the operation, not the operation left out),
+/// `properties` beside `type: string` (a string). `.ci/corpus.sh` compiles
+/// and lints the crates of `tests/fixtures/lenient`.
+#[test]
+fn constructs_of_public_specs_are_tolerated() {
+    let _guard = settings().bind_to_scope();
+    let name = "tests/fixtures/lenient/wild.yaml";
+    let text = support::fixture("lenient/wild.yaml");
+    let generated =
+        codegen::generate_report(name, &text, &lenient("wild")).expect("lenient generates");
+    assert_snapshot!("wild-lenient", report_text(name, &generated, true));
+    assert_eq!(generated.operations_generated, 1);
+    assert!(generated.refused.is_empty());
+    let builder = generated
+        .files
+        .iter()
+        .find(|f| f.name == "builder.rs")
+        .expect("builder.rs");
+    assert!(!builder.contents.contains("accept"), "{}", builder.contents);
+    // Strictly, the same spec is refused, at the parameter's line.
+    let strict = codegen::Options::standalone("wild").expect("runtime sources");
+    let error = codegen::generate_report(name, &text, &strict).expect_err("strict refuses");
+    assert!(error.to_string().contains("wild.yaml:13:"), "{error}");
+
+    // Every operation left out: the operation modules' imports are unused,
+    // and allowed to be (the crate still passes clippy).
+    let name = "tests/fixtures/lenient/nothing-left.yaml";
+    let text = support::fixture("lenient/nothing-left.yaml");
+    let generated =
+        codegen::generate_report(name, &text, &lenient("nothing")).expect("lenient generates");
+    assert_eq!(generated.operations_generated, 0);
+    assert_eq!(generated.refused.len(), 1);
+    for module in ["builder.rs", "client.rs", "errors.rs"] {
+        let file = generated
+            .files
+            .iter()
+            .find(|f| f.name == module)
+            .expect(module);
+        assert!(
+            file.contents.contains("#![allow(unused_imports)]"),
+            "{module}:\n{}",
+            file.contents
+        );
+    }
+}
+
+/// A JSON spec is read as JSON: surrogate-pair escapes (which a YAML parser
+/// refuses) are characters, and errors name the line of the JSON key.
+#[test]
+fn json_specs_are_read_as_json_with_lines() {
+    let text = r##"{
+  "openapi": "3.0.3",
+  "info": {"title": "T \ud83d\udc4d", "version": "1"},
+  "servers": [{"url": "https://t.example.com"}],
+  "paths": {
+    "/x": {
+      "get": {
+        "operationId": "getX",
+        "responses": {
+          "200": {
+            "description": "ok",
+            "content": {
+              "application/json": {
+                "schema": {"$ref": "#/components/schemas/Missing"}
+              }
+            }
+          }
+        }
+      }
+    }
+  }
+}
+"##;
+    let error = codegen::generate("x.json", text).expect_err("a missing schema");
+    let message = error.to_string();
+    assert!(message.contains("x.json:14:"), "{message}");
+    let files = codegen::generate(
+        "x.json",
+        &text.replace(
+            r##"{"$ref": "#/components/schemas/Missing"}"##,
+            r#"{"type": "string", "example": "\ud83d\ude80"}"#,
+        ),
+    )
+    .expect("generates");
+    let root = files.iter().find(|f| f.name == "mod.rs").expect("mod.rs");
+    assert!(root.contents.contains("T 👍"), "{}", root.contents);
+}
+
 /// Every spec of the third-party corpus generates (leniently) without a
 /// panic; what is generated, tolerated and left out is snapshotted, so a
 /// change of the generator shows in review. `.ci/corpus.sh` compiles and

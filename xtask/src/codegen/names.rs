@@ -175,6 +175,11 @@ pub(crate) fn sanitize_doc(text: &str) -> String {
         .collect();
     let mut out = Vec::new();
     let mut in_fence = false;
+    // The width of the list marker of the item the previous lines belong
+    // to: a line that continues the item is indented by it, since Markdown
+    // reads an unindented line there as a "lazy" continuation (rustdoc's
+    // and clippy's `doc_lazy_continuation`), and every line is trimmed.
+    let mut list_item: Option<usize> = None;
     for line in cleaned.lines() {
         let line = line.trim();
         if line.starts_with("```") || line.starts_with("~~~") {
@@ -184,6 +189,17 @@ pub(crate) fn sanitize_doc(text: &str) -> String {
                 "```text".to_owned()
             });
             in_fence = !in_fence;
+            list_item = None;
+        } else if in_fence || line.is_empty() {
+            out.push(line.to_owned());
+            if line.is_empty() {
+                list_item = None;
+            }
+        } else if let Some(width) = list_marker_width(line) {
+            out.push(line.to_owned());
+            list_item = Some(width);
+        } else if let Some(width) = list_item {
+            out.push(format!("{}{line}", " ".repeat(width)));
         } else {
             out.push(line.to_owned());
         }
@@ -192,6 +208,23 @@ pub(crate) fn sanitize_doc(text: &str) -> String {
         out.push("```".to_owned());
     }
     out.join("\n").trim().to_owned()
+}
+
+/// The width of a Markdown list item's marker and the space after it
+/// (`- `, `* `, `+ `, `1. `, `12) `), if `line` starts a list item.
+fn list_marker_width(line: &str) -> Option<usize> {
+    let bytes = line.as_bytes();
+    if matches!(bytes.first(), Some(b'-' | b'*' | b'+')) && bytes.get(1) == Some(&b' ') {
+        return Some(2);
+    }
+    let digits = bytes.iter().take_while(|b| b.is_ascii_digit()).count();
+    if (1..=9).contains(&digits)
+        && matches!(bytes.get(digits), Some(b'.' | b')'))
+        && bytes.get(digits + 1) == Some(&b' ')
+    {
+        return Some(digits + 2);
+    }
+    None
 }
 
 #[cfg(test)]
@@ -244,6 +277,27 @@ mod tests {
     fn nothing_alphanumeric() {
         assert_eq!(snake("--"), None);
         assert_eq!(pascal(""), None);
+    }
+
+    #[test]
+    fn list_items_keep_their_continuation_lines() {
+        assert_eq!(
+            sanitize_doc(
+                "Cases:\n\n* When added, the action is\n`added`.\n  - nested\nmore\n\nAfter."
+            ),
+            "Cases:\n\n* When added, the action is\n  `added`.\n- nested\n  more\n\nAfter."
+        );
+        assert_eq!(
+            sanitize_doc("1. one\ntwo\n10) ten\neleven"),
+            "1. one\n   two\n10) ten\n    eleven"
+        );
+        // Not list items: emphasis, a number in text, a rule.
+        assert_eq!(sanitize_doc("*bold*\nnext"), "*bold*\nnext");
+        assert_eq!(
+            sanitize_doc("2020. A year\nnext"),
+            "2020. A year\n      next"
+        );
+        assert_eq!(sanitize_doc("---\nnext"), "---\nnext");
     }
 
     #[test]

@@ -20,6 +20,9 @@ pub(crate) struct Document {
     /// Keys and keywords OpenAPI 3.0 does not have (typos `openapiv3` would
     /// drop): errors for a strict generation, warnings for a lenient one.
     pub(crate) unknown_keys: Vec<SpecError>,
+    /// Schemas copied into `components.schemas` from where a deep `$ref`
+    /// points: (their pointer now, the pointer of the original).
+    hoisted: Vec<(String, String)>,
 }
 
 /// Parses and checks the spec text.
@@ -32,13 +35,27 @@ pub(crate) fn load(name: &str, text: &str) -> Result<Document, SpecErrors> {
             message,
         })
     };
-    let raw: Value = serde_norway::from_str(text).map_err(|e| {
-        fail(
-            e.location().map(|l| l.line()),
-            "#",
-            format!("not valid YAML: {e}"),
-        )
-    })?;
+    // JSON is YAML, but a YAML parser refuses some valid JSON: `\uD83D\uDC4D`
+    // (a surrogate pair, how JSON writes characters beyond the BMP) is not
+    // a valid YAML escape. A document that starts with `{` is read as JSON.
+    let body = text.trim_start_matches('\u{feff}');
+    let json = body.trim_start().starts_with('{');
+    let raw: Value = if json {
+        serde_json::from_str::<serde_json::Value>(body)
+            .map_err(|e| fail(Some(e.line()), "#", format!("not valid JSON: {e}")))
+            .and_then(|value| {
+                serde_norway::to_value(value)
+                    .map_err(|e| fail(None, "#", format!("not valid JSON: {e}")))
+            })?
+    } else {
+        serde_norway::from_str(text).map_err(|e| {
+            fail(
+                e.location().map(|l| l.line()),
+                "#",
+                format!("not valid YAML: {e}"),
+            )
+        })?
+    };
     let skeleton = Document {
         name: name.to_owned(),
         text: text.to_owned(),
@@ -46,6 +63,7 @@ pub(crate) fn load(name: &str, text: &str) -> Result<Document, SpecErrors> {
         raw: Value::Null,
         api: OpenAPI::default(),
         unknown_keys: Vec::new(),
+        hoisted: Vec::new(),
     };
     match raw.get("openapi") {
         Some(Value::String(version)) if version.starts_with("3.0.") => {}
@@ -78,23 +96,207 @@ pub(crate) fn load(name: &str, text: &str) -> Result<Document, SpecErrors> {
     }
     check_operations(&raw, &mut errors);
     let unknown_keys = SpecErrors(errors).located(&skeleton).0;
-    let api: OpenAPI = serde_norway::from_str(text).map_err(|e| {
+    let parsed = if json {
+        serde_json::from_str::<OpenAPI>(body).map_err(|e| (Some(e.line()), e.to_string()))
+    } else {
+        serde_norway::from_str::<OpenAPI>(text)
+            .map_err(|e| (e.location().map(|l| l.line()), e.to_string()))
+    };
+    let mut api = parsed.map_err(|(line, e)| {
         if !unknown_keys.is_empty() {
             // What `openapiv3` cannot read is likely what was misspelled.
             return SpecErrors(unknown_keys.clone());
         }
-        fail(
-            e.location().map(|l| l.line()),
-            "#",
-            format!("not a valid OpenAPI 3.0 document: {e}"),
-        )
+        fail(line, "#", format!("not a valid OpenAPI 3.0 document: {e}"))
     })?;
+    let mut raw = raw;
+    let hoisted = hoist_deep_refs(&mut raw);
+    if !hoisted.is_empty() {
+        api = serde_norway::from_value(raw.clone()).map_err(|e| {
+            fail(
+                None,
+                "#",
+                format!("not a valid OpenAPI 3.0 document once its deep `$ref`s are resolved: {e}"),
+            )
+        })?;
+    }
     Ok(Document {
         api,
         raw,
         unknown_keys,
+        hoisted,
         ..skeleton
     })
+}
+
+/// The schemas that `$ref`s point into other than by
+/// `#/components/schemas/<Name>` (a part of another schema, a property, the
+/// schema of a response or parameter: `#/components/schemas/Tag/allOf/0`,
+/// `#/components/responses/Conflict/content/application~1json/schema`) are
+/// copied into `components.schemas` under a name made from the pointer, and
+/// those `$ref`s rewritten to them. Returns each new schema's pointer with
+/// the pointer it was copied from, for error lines.
+fn hoist_deep_refs(raw: &mut Value) -> Vec<(String, String)> {
+    let mut hoisted: Vec<(String, String)> = Vec::new();
+    // Copies may hold deep `$ref`s of their own: a few rounds.
+    for _ in 0..8 {
+        let mut deep = Vec::new();
+        collect_deep_refs(raw, &mut deep);
+        deep.retain(|pointer| !hoisted.iter().any(|(_, from)| from == pointer));
+        if deep.is_empty() {
+            break;
+        }
+        let mut renames = Vec::new();
+        for pointer in deep {
+            let Some(target) = resolve_pointer(raw, &pointer).cloned() else {
+                continue; // Left to the lowering's "does not exist" error.
+            };
+            if !matches!(target, Value::Mapping(_)) {
+                continue;
+            }
+            let Some(schemas) = components_schemas(raw) else {
+                break;
+            };
+            let base = hoisted_name(&pointer);
+            let mut name = base.clone();
+            let mut n = 2;
+            while schemas.contains_key(name.as_str()) {
+                name = format!("{base}{n}");
+                n += 1;
+            }
+            schemas.insert(Value::String(name.clone()), target);
+            let to = format!("#/components/schemas/{}", escape(&name));
+            renames.push((pointer.clone(), to.clone()));
+            hoisted.push((to, pointer));
+        }
+        if renames.is_empty() {
+            break;
+        }
+        rewrite_refs(raw, &renames);
+    }
+    hoisted
+}
+
+/// Whether a `$ref` points into a schema deeper than
+/// `#/components/schemas/<Name>`, or at the schema of a response, body or
+/// parameter.
+fn is_deep_schema_ref(pointer: &str) -> bool {
+    let Some(rest) = pointer.strip_prefix("#/") else {
+        return false;
+    };
+    let segments: Vec<&str> = rest.split('/').collect();
+    if segments.len() <= 3 && segments.first() == Some(&"components") {
+        return false;
+    }
+    let last = segments.last().copied().unwrap_or_default();
+    let before = segments
+        .len()
+        .checked_sub(2)
+        .and_then(|i| segments.get(i))
+        .copied();
+    rest.starts_with("components/schemas/")
+        || last == "schema"
+        || last == "items"
+        || last == "additionalProperties"
+        || matches!(before, Some("properties" | "allOf" | "oneOf" | "anyOf"))
+}
+
+fn collect_deep_refs(node: &Value, out: &mut Vec<String>) {
+    match node {
+        Value::Mapping(map) => {
+            if let Some(Value::String(reference)) = map.get("$ref")
+                && is_deep_schema_ref(reference)
+                && !out.contains(reference)
+            {
+                out.push(reference.clone());
+            }
+            for (_, value) in map {
+                collect_deep_refs(value, out);
+            }
+        }
+        Value::Sequence(items) => items.iter().for_each(|v| collect_deep_refs(v, out)),
+        _ => {}
+    }
+}
+
+fn rewrite_refs(node: &mut Value, renames: &[(String, String)]) {
+    match node {
+        Value::Mapping(map) => {
+            if let Some(Value::String(reference)) = map.get_mut("$ref")
+                && let Some((_, to)) = renames.iter().find(|(from, _)| from == reference)
+            {
+                *reference = to.clone();
+            }
+            for (_, value) in map.iter_mut() {
+                rewrite_refs(value, renames);
+            }
+        }
+        Value::Sequence(items) => items.iter_mut().for_each(|v| rewrite_refs(v, renames)),
+        _ => {}
+    }
+}
+
+fn resolve_pointer<'v>(root: &'v Value, pointer: &str) -> Option<&'v Value> {
+    let mut node = root;
+    for segment in pointer.strip_prefix("#/")?.split('/') {
+        let key = unescape(segment);
+        node = match node {
+            Value::Mapping(map) => map.get(key.as_str())?,
+            Value::Sequence(items) => items.get(key.parse::<usize>().ok()?)?,
+            _ => return None,
+        };
+    }
+    Some(node)
+}
+
+fn components_schemas(raw: &mut Value) -> Option<&mut serde_norway::Mapping> {
+    let Value::Mapping(root) = raw else {
+        return None;
+    };
+    let components = root
+        .entry(Value::String("components".to_owned()))
+        .or_insert_with(|| Value::Mapping(Default::default()));
+    let Value::Mapping(components) = components else {
+        return None;
+    };
+    let schemas = components
+        .entry(Value::String("schemas".to_owned()))
+        .or_insert_with(|| Value::Mapping(Default::default()));
+    match schemas {
+        Value::Mapping(schemas) => Some(schemas),
+        _ => None,
+    }
+}
+
+/// A schema name for a deep `$ref`: its segments that name something, in
+/// PascalCase (`Tag/allOf/0` → `TagAllOf0`, `responses/Conflict/content/
+/// application~1json/schema` → `ConflictResponse`).
+fn hoisted_name(pointer: &str) -> String {
+    let mut words = Vec::new();
+    let segments: Vec<String> = pointer
+        .trim_start_matches("#/")
+        .split('/')
+        .map(unescape)
+        .collect();
+    let mut suffix = "";
+    for (i, segment) in segments.iter().enumerate() {
+        match segment.as_str() {
+            "components" | "schemas" | "content" | "schema" | "properties" | "paths" => {}
+            "responses" if i == 1 => suffix = "Response",
+            "parameters" if i == 1 => suffix = "Parameter",
+            "requestBodies" if i == 1 => suffix = "Body",
+            "headers" if i == 1 => suffix = "Header",
+            media if media.contains('/') && i > 0 && segments[i - 1] == "content" => {}
+            other => words.push(other.to_owned()),
+        }
+    }
+    words.push(suffix.to_owned());
+    let name = crate::codegen::names::pascal(&words.join(" ")).unwrap_or_default();
+    if name.is_empty() {
+        "Hoisted".to_owned()
+    } else {
+        name
+    }
 }
 
 impl Document {
@@ -451,6 +653,17 @@ impl Document {
     /// The 1-based line where the construct at `pointer` starts, for specs in
     /// YAML block style. Falls back to the nearest enclosing construct found.
     pub(crate) fn line_of(&self, pointer: &str) -> Option<usize> {
+        let original;
+        let mut pointer = pointer;
+        for (now, from) in &self.hoisted {
+            if let Some(rest) = pointer.strip_prefix(now.as_str())
+                && (rest.is_empty() || rest.starts_with('/'))
+            {
+                original = format!("{from}{rest}");
+                pointer = &original;
+                break;
+            }
+        }
         let tokens: Vec<String> = pointer
             .trim_start_matches('#')
             .split('/')
@@ -527,7 +740,13 @@ fn line_spans(text: &str) -> Vec<LineSpan> {
         offset += raw_with_end.len();
         let raw = raw_with_end.trim_end_matches(['\n', '\r']);
         let content = raw.trim_start_matches(' ');
-        if content.is_empty() || content.starts_with('#') || content == "---" {
+        // Blank lines, comments, and lines of JSON brackets alone (`{`, `},`):
+        // a JSON spec's keys are then found by their indentation as YAML's.
+        if content.is_empty()
+            || content.starts_with('#')
+            || content == "---"
+            || content.trim_end().chars().all(|c| "{}[],".contains(c))
+        {
             continue;
         }
         let indent = raw.len() - content.len();
@@ -681,6 +900,75 @@ components:
             })
             .collect();
         assert_eq!(locate(&lines, &tokens), line, "{pointer}");
+    }
+
+    #[test]
+    fn deep_refs_become_components_with_names_from_their_pointers() {
+        assert_eq!(
+            hoisted_name("#/components/schemas/Tag/allOf/0"),
+            "TagAllOf0"
+        );
+        assert_eq!(
+            hoisted_name("#/components/responses/Conflict/content/application~1json/schema"),
+            "ConflictResponse"
+        );
+        assert_eq!(
+            hoisted_name("#/components/parameters/kind/schema"),
+            "KindParameter"
+        );
+        assert_eq!(
+            hoisted_name("#/components/schemas/Field/properties/data_type"),
+            "FieldDataType"
+        );
+        assert!(!is_deep_schema_ref("#/components/schemas/Tag"));
+        assert!(!is_deep_schema_ref("#/components/responses/Conflict"));
+        assert!(!is_deep_schema_ref("#/paths/~1x/get/responses/200"));
+        let text = "openapi: 3.0.3
+info: {title: t, version: '1'}
+paths: {}
+components:
+  schemas:
+    Tag:
+      allOf:
+        - type: object
+          properties:
+            id: {type: string}
+    TagAllOf0: {type: string}
+    List:
+      type: object
+      properties:
+        tag: {$ref: '#/components/schemas/Tag/allOf/0'}
+        again: {$ref: '#/components/schemas/Tag/allOf/0'}
+";
+        let document = load("t.yaml", text).expect("loads");
+        // The name is taken: the copy is `TagAllOf02`, both `$ref`s point at
+        // it, and its errors are located at the original.
+        let schemas = &document
+            .api
+            .components
+            .as_ref()
+            .expect("components")
+            .schemas;
+        assert!(schemas.contains_key("TagAllOf02"));
+        let refs: Vec<_> = document.raw["components"]["schemas"]["List"]["properties"]
+            .as_mapping()
+            .expect("properties")
+            .values()
+            .map(|p| p["$ref"].as_str().unwrap_or_default().to_owned())
+            .collect();
+        assert_eq!(refs, ["#/components/schemas/TagAllOf02"; 2]);
+        assert_eq!(
+            document.line_of("#/components/schemas/TagAllOf02/properties/id"),
+            Some(10)
+        );
+    }
+
+    #[test]
+    fn json_keys_have_lines() {
+        let text = "{\n  \"openapi\": \"3.0.3\",\n  \"info\": {\"title\": \"t\", \"version\": \"1\"},\n  \"paths\": {\n    \"/x\": {\n      \"get\": {\n        \"responses\": {}\n      }\n    }\n  }\n}\n";
+        let document = load("t.json", text).expect("loads");
+        assert_eq!(document.line_of("#/paths/~1x/get/responses"), Some(7));
+        assert_eq!(document.line_of("#/info/title"), Some(3));
     }
 
     #[test]

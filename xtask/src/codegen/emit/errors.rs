@@ -5,7 +5,7 @@
 use proc_macro2::TokenStream;
 use quote::{format_ident, quote};
 
-use super::{allow_large_variants, estimated_size, inner_doc_attr};
+use super::{allow_large_variants, allow_unused_imports, estimated_size, inner_doc_attr};
 use crate::codegen::ir::{Api, ErrorCase, Operation, StatusMatch, TypeRef};
 use crate::codegen::names::{field_ident, snake, type_ident};
 
@@ -192,8 +192,10 @@ pub(crate) fn emit(api: &Api, decoders: &Decoders) -> TokenStream {
                 }
             }
         });
+    let unused = allow_unused_imports(api);
     quote! {
         #doc
+        #unused
         use pc_api_runtime::ApiErrorBody;
         use pc_api_runtime::__codegen as rt;
         #types_use

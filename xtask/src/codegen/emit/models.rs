@@ -483,18 +483,21 @@ fn default_of(api: &Api, name: &str, seen: &mut BTreeSet<String>) -> bool {
         return true;
     }
     match find(api, name).map(|m| &m.kind) {
-        Some(ModelKind::Struct { fields, .. }) => fields.iter().all(|f| {
-            !f.required
-                || f.nullable
-                || match &f.ty {
-                    TypeRef::Named(n) => default_of(api, n, seen),
-                    TypeRef::Timestamp => false,
-                    _ => true,
-                }
-        }),
-        Some(ModelKind::Alias(TypeRef::Named(n))) => default_of(api, n, seen),
-        Some(ModelKind::Alias(_)) => true,
+        Some(ModelKind::Struct { fields, .. }) => fields
+            .iter()
+            .all(|f| !f.required || f.nullable || type_default(api, &f.ty, seen)),
+        Some(ModelKind::Alias(ty)) => type_default(api, ty, seen),
         _ => false,
+    }
+}
+
+/// Whether a type has `Default` (a `Timestamp` has none: there is no
+/// meaningful default instant).
+fn type_default(api: &Api, ty: &TypeRef, seen: &mut BTreeSet<String>) -> bool {
+    match ty {
+        TypeRef::Named(n) => default_of(api, n, seen),
+        TypeRef::Timestamp => false,
+        _ => true,
     }
 }
 

@@ -9,7 +9,10 @@ use quote::{format_ident, quote};
 
 use super::errors::Decoders;
 use super::models::has_default;
-use super::{Scope, Target, allow_deprecated, doc_attr, inner_doc_attr, names_used, type_tokens};
+use super::{
+    Scope, Target, allow_deprecated, allow_unused_imports, doc_attr, inner_doc_attr, names_used,
+    type_tokens,
+};
 use crate::codegen::ir::{
     Api, Body, Encoding, Location, ModelKind, Operation, Paging, Param, PathPart, StatusMatch,
     TypeRef,
@@ -63,9 +66,11 @@ pub(crate) fn emit_methods(api: &Api, target: &Target) -> TokenStream {
     });
     let methods = api.operations.iter().map(|op| emit_method(api, op, target));
     let deprecated = allow_deprecated(api);
+    let unused = allow_unused_imports(api);
     quote! {
         #doc
         #deprecated
+        #unused
         #secret
         use super::{builder, #types Client};
 
@@ -208,12 +213,25 @@ fn emit_method(api: &Api, op: &Operation, target: &Target) -> TokenStream {
         let (_, convert) = setter_type(api, p);
         rename_value(convert, &ident)
     });
+    let many = too_many_arguments(args.len());
     quote! {
         #doc
         #deprecated
+        #many
         pub fn #method(&self, #(#params),*) -> builder::#builder {
             builder::#builder::new(self.clone(), #(#conversions),*)
         }
+    }
+}
+
+/// `#[allow(clippy::too_many_arguments)]` for a function of `required`
+/// arguments besides its receiver (clippy's limit is seven in all): an
+/// operation's required parameters are its method's arguments.
+fn too_many_arguments(required: usize) -> TokenStream {
+    if required + 1 > 7 {
+        quote!(#[allow(clippy::too_many_arguments)])
+    } else {
+        TokenStream::new()
     }
 }
 
@@ -267,9 +285,11 @@ pub(crate) fn emit_builders(api: &Api, target: &Target, decoders: &Decoders) -> 
         .iter()
         .map(|op| emit_builder(api, op, target, decoders));
     let deprecated = allow_deprecated(api);
+    let unused = allow_unused_imports(api);
     quote! {
         #doc
         #deprecated
+        #unused
         #btree
         use pc_api_runtime::__codegen::{self as rt, Request};
         use pc_api_runtime::{#(#runtime)* ResponseValue};
@@ -340,6 +360,7 @@ fn emit_builder(api: &Api, op: &Operation, target: &Target, decoders: &Decoders)
         }
     });
     let args = required(&inputs);
+    let many = too_many_arguments(args.len());
     let new_params = args.iter().map(|p| {
         let ident = field_ident(&p.name);
         let ty = type_tokens(&p.ty, Scope::Sibling);
@@ -494,6 +515,7 @@ fn emit_builder(api: &Api, op: &Operation, target: &Target, decoders: &Decoders)
             /// The `operationId` of the request in the spec.
             pub const OPERATION_ID: &'static str = #operation_id;
 
+            #many
             pub(crate) fn new(client: Client, #(#new_params),*) -> Self {
                 Self {
                     client,

@@ -181,6 +181,20 @@ impl<'a> Lowering<'a> {
         }
         let mut params: Vec<Param> = Vec::new();
         for (param, param_at) in raw {
+            let name = &param.parameter_data_ref().name;
+            if self.strictness == Strictness::Lenient
+                && matches!(param, Parameter::Header { .. })
+                && ["accept", "content-type"].contains(&name.to_ascii_lowercase().as_str())
+            {
+                // Strict, this is an error (lower_param says so).
+                self.warn(SpecError::at(
+                    &format!("{param_at}/name"),
+                    format!(
+                        "the `{name}` header parameter is left out: the client sets `{name}` from the operation's media types"
+                    ),
+                ));
+                continue;
+            }
             let lowered = self.lower_param(param, &param_at, &builder_hint)?;
             if let Some(other) = params.iter().find(|p| p.name == lowered.name) {
                 return Err(SpecError::at(

@@ -158,8 +158,12 @@ impl<'a> Lowering<'a> {
         };
         let hint = format!("{builder}{}", names::pascal(&data.name).unwrap_or_default());
         let mut ty = self.lower_ref_or(schema, &schema_at, &hint)?;
-        // An alias of a scalar or an array is that type.
-        ty = self.resolve_alias(ty);
+        // An alias of a scalar or an array is that type, and so is an
+        // array's item that is an alias of a scalar.
+        ty = match self.resolve_alias(ty) {
+            TypeRef::Array(item) => TypeRef::Array(Box::new(self.resolve_alias(*item))),
+            other => other,
+        };
         if ty == TypeRef::Any && !json {
             ty = TypeRef::String;
         }

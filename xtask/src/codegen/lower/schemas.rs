@@ -288,6 +288,12 @@ impl<'a> Lowering<'a> {
                     if is_annotation_only_schema(part_schema) {
                         continue;
                     }
+                    if let Some(required) = required_only(part_schema) {
+                        // `allOf: [$ref, {required: [...]}]`: makes
+                        // properties of the other parts required.
+                        parts.required.extend(required.iter().cloned());
+                        continue;
+                    }
                     if !self.collect_object(part_schema, &part_at, parts, seen, depth + 1)? {
                         return Ok(false);
                     }
@@ -816,7 +822,11 @@ impl<'a> Lowering<'a> {
                     Some(AdditionalProperties::Any(_)) | None => Ok(TypeRef::Object),
                 }
             }
-            SchemaKind::OneOf { .. } | SchemaKind::AnyOf { .. } | SchemaKind::AllOf { .. } => {
+            SchemaKind::AllOf { all_of } => match single_ref(all_of) {
+                Some((i, reference)) => self.named_ref(reference, &format!("{at}/allOf/{i}")),
+                None => self.inline_model(schema, at, hint),
+            },
+            SchemaKind::OneOf { .. } | SchemaKind::AnyOf { .. } => {
                 self.inline_model(schema, at, hint)
             }
             SchemaKind::Not { .. } => {
@@ -853,10 +863,19 @@ impl<'a> Lowering<'a> {
                 ),
             ));
         }
-        if !any.properties.is_empty()
-            || any.additional_properties.is_some()
-            || any.typ.as_deref() == Some("object")
-        {
+        let object_keywords = !any.properties.is_empty() || any.additional_properties.is_some();
+        if object_keywords && any.typ.as_deref().is_some_and(|t| t != "object") {
+            // `type` decides: the object keywords of a `type: string` are
+            // ignored rather than read as a second, object type.
+            self.warn(SpecError::at(
+                at,
+                format!(
+                    "`properties`/`additionalProperties` beside `type: {}` are ignored; the value is a {}",
+                    any.typ.as_deref().unwrap_or_default(),
+                    any.typ.as_deref().unwrap_or_default()
+                ),
+            ));
+        } else if object_keywords || any.typ.as_deref() == Some("object") {
             if any.properties.is_empty() {
                 return Ok(match &any.additional_properties {
                     Some(AdditionalProperties::Schema(value)) => {
@@ -871,6 +890,12 @@ impl<'a> Lowering<'a> {
                 });
             }
             return self.inline_model(schema, at, hint);
+        }
+        if any.one_of.is_empty()
+            && any.any_of.is_empty()
+            && let Some((i, reference)) = single_ref(&any.all_of)
+        {
+            return self.named_ref(reference, &format!("{at}/allOf/{i}"));
         }
         if !any.one_of.is_empty() || !any.any_of.is_empty() || !any.all_of.is_empty() {
             return self.inline_model(schema, at, hint);
@@ -982,8 +1007,49 @@ impl Lowering<'_> {
     }
 }
 
+/// The one `$ref` of an `allOf` whose other parts only describe it (how
+/// OpenAPI 3.0 specs give a `$ref` a description): the referenced schema
+/// itself, not a copy of it. With its index in the `allOf`.
+fn single_ref(all_of: &[ReferenceOr<Schema>]) -> Option<(usize, &str)> {
+    let mut parts = all_of
+        .iter()
+        .enumerate()
+        .filter(|(_, part)| !is_annotation_only(part));
+    match (parts.next(), parts.next()) {
+        (Some((i, ReferenceOr::Reference { reference })), None) => Some((i, reference.as_str())),
+        _ => None,
+    }
+}
+
 fn is_annotation_only(part: &ReferenceOr<Schema>) -> bool {
     matches!(part, ReferenceOr::Item(schema) if is_annotation_only_schema(schema))
+}
+
+/// The `required` of an `allOf` part that says nothing else about the
+/// object (no properties, no type but `object`, no composition).
+fn required_only(schema: &Schema) -> Option<&Vec<String>> {
+    match &schema.schema_kind {
+        SchemaKind::Any(any)
+            if !any.required.is_empty()
+                && any.typ.as_deref().is_none_or(|t| t == "object")
+                && *any
+                    == (openapiv3::AnySchema {
+                        typ: any.typ.clone(),
+                        required: any.required.clone(),
+                        ..Default::default()
+                    }) =>
+        {
+            Some(&any.required)
+        }
+        SchemaKind::Type(Type::Object(object))
+            if !object.required.is_empty()
+                && object.properties.is_empty()
+                && object.additional_properties.is_none() =>
+        {
+            Some(&object.required)
+        }
+        _ => None,
+    }
 }
 
 fn is_annotation_only_schema(schema: &Schema) -> bool {
