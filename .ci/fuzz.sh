@@ -20,7 +20,7 @@ fi
 corpus=target/fuzz-corpus
 rm -rf "$corpus"
 mkdir -p "$corpus/spec" "$corpus/page" "$corpus/next_link"
-cp spec/*.yaml tests/fixtures/specs/*.yaml tests/fixtures/invalid/*.yaml tests/fixtures/lenient/*.yaml "$corpus/spec/"
+cp spec/*.yaml tests/fixtures/specs/*.yaml tests/fixtures/specs/*.json tests/fixtures/invalid/*.yaml tests/fixtures/lenient/*.yaml "$corpus/spec/"
 # The third-party corpus: all of it for a timed run (the largest is about
 # 1 MB, a few executions a second under instrumentation); the specs under
 # 40 KB for the short CI run.

@@ -166,7 +166,7 @@ fn constructs_of_public_specs_are_tolerated() {
     let generated =
         codegen::generate_report(name, &text, &lenient("wild")).expect("lenient generates");
     assert_snapshot!("wild-lenient", report_text(name, &generated, true));
-    assert_eq!(generated.operations_generated, 1);
+    assert_eq!(generated.operations_generated, 2);
     assert!(generated.refused.is_empty());
     let builder = generated
         .files
@@ -174,6 +174,19 @@ fn constructs_of_public_specs_are_tolerated() {
         .find(|f| f.name == "builder.rs")
         .expect("builder.rs");
     assert!(!builder.contents.contains("accept"), "{}", builder.contents);
+    for setter in [
+        "start_time",
+        "start_time_lt",
+        "start_time_gt",
+        "page_size",
+        "page_size_2",
+    ] {
+        assert!(
+            builder.contents.contains(&format!("pub fn {setter}(")),
+            "{setter}: {}",
+            builder.contents
+        );
+    }
     // Strictly, the same spec is refused, at the parameter's line.
     let strict = codegen::Options::standalone("wild").expect("runtime sources");
     let error = codegen::generate_report(name, &text, &strict).expect_err("strict refuses");

@@ -195,7 +195,42 @@ impl<'a> Lowering<'a> {
                 ));
                 continue;
             }
-            let lowered = self.lower_param(param, &param_at, &builder_hint)?;
+            let mut lowered = self.lower_param(param, &param_at, &builder_hint)?;
+            if self.strictness == Strictness::Lenient
+                && let Some(other) = params.iter().find(|p| p.name == lowered.name)
+            {
+                // Twilio's `DateCreated`, `DateCreated<` and `DateCreated>`:
+                // the operators become words, else a number.
+                let operators: String = lowered
+                    .wire
+                    .chars()
+                    .filter_map(|c| match c {
+                        '<' => Some("_lt"),
+                        '>' => Some("_gt"),
+                        '=' => Some("_eq"),
+                        '!' => Some("_not"),
+                        _ => None,
+                    })
+                    .collect();
+                let taken = |name: &str| params.iter().any(|p| p.name == name);
+                let mut name = format!("{}{operators}", lowered.name);
+                let mut n = 2;
+                while operators.is_empty() || taken(&name) {
+                    name = format!("{}_{n}", lowered.name);
+                    n += 1;
+                    if !taken(&name) {
+                        break;
+                    }
+                }
+                self.warn(SpecError::at(
+                    &param_at,
+                    format!(
+                        "parameters `{}` and `{}` both become the Rust name `{}`; the second is `{name}` (set `x-rust-name` to choose)",
+                        other.wire, lowered.wire, lowered.name
+                    ),
+                ));
+                lowered.name = name;
+            }
             if let Some(other) = params.iter().find(|p| p.name == lowered.name) {
                 return Err(SpecError::at(
                     &param_at,
