@@ -180,6 +180,7 @@ pub(crate) fn sanitize_doc(text: &str) -> String {
     // reads an unindented line there as a "lazy" continuation (rustdoc's
     // and clippy's `doc_lazy_continuation`), and every line is trimmed.
     let mut list_item: Option<usize> = None;
+    let mut in_quote = false;
     for line in cleaned.lines() {
         let line = line.trim();
         if line.starts_with("```") || line.starts_with("~~~") {
@@ -190,11 +191,20 @@ pub(crate) fn sanitize_doc(text: &str) -> String {
             });
             in_fence = !in_fence;
             list_item = None;
+            in_quote = false;
         } else if in_fence || line.is_empty() {
             out.push(line.to_owned());
             if line.is_empty() {
                 list_item = None;
+                in_quote = false;
             }
+        } else if line.starts_with('>') {
+            // A block quote: its lazy continuation lines get the marker too.
+            out.push(line.to_owned());
+            in_quote = true;
+            list_item = None;
+        } else if in_quote {
+            out.push(format!("> {line}"));
         } else if let Some(width) = list_marker_width(line) {
             out.push(line.to_owned());
             list_item = Some(width);
@@ -290,6 +300,11 @@ mod tests {
         assert_eq!(
             sanitize_doc("1. one\ntwo\n10) ten\neleven"),
             "1. one\n   two\n10) ten\n    eleven"
+        );
+        // A block quote's lazy lines are quoted.
+        assert_eq!(
+            sanitize_doc("> Scoped OAuth:\nScoped OAuth requires: `a.read`\n\nAfter."),
+            "> Scoped OAuth:\n> Scoped OAuth requires: `a.read`\n\nAfter."
         );
         // Not list items: emphasis, a number in text, a rule.
         assert_eq!(sanitize_doc("*bold*\nnext"), "*bold*\nnext");

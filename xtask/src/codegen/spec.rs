@@ -142,30 +142,36 @@ fn hoist_deep_refs(raw: &mut Value) -> Vec<(String, String)> {
     for _ in 0..8 {
         let mut deep = Vec::new();
         collect_deep_refs(raw, &mut deep);
-        deep.retain(|pointer| !hoisted.iter().any(|(_, from)| from == pointer));
+        deep.retain(|(pointer, _)| !hoisted.iter().any(|(_, from)| from == pointer));
         if deep.is_empty() {
             break;
         }
         let mut renames = Vec::new();
-        for pointer in deep {
+        for (pointer, section) in deep {
             let Some(target) = resolve_pointer(raw, &pointer).cloned() else {
                 continue; // Left to the lowering's "does not exist" error.
             };
             if !matches!(target, Value::Mapping(_)) {
                 continue;
             }
-            let Some(schemas) = components_schemas(raw) else {
+            let Some(components) = components_section(raw, section) else {
                 break;
             };
-            let base = hoisted_name(&pointer);
+            // A parameter is named by its `name`; anything else by its pointer.
+            let base = match (section, target.get("name").and_then(Value::as_str)) {
+                ("parameters", Some(name)) => {
+                    crate::codegen::names::pascal(name).unwrap_or_else(|| hoisted_name(&pointer))
+                }
+                _ => hoisted_name(&pointer),
+            };
             let mut name = base.clone();
             let mut n = 2;
-            while schemas.contains_key(name.as_str()) {
+            while components.contains_key(name.as_str()) {
                 name = format!("{base}{n}");
                 n += 1;
             }
-            schemas.insert(Value::String(name.clone()), target);
-            let to = format!("#/components/schemas/{}", escape(&name));
+            components.insert(Value::String(name.clone()), target);
+            let to = format!("#/components/{section}/{}", escape(&name));
             renames.push((pointer.clone(), to.clone()));
             hoisted.push((to, pointer));
         }
@@ -175,6 +181,29 @@ fn hoist_deep_refs(raw: &mut Value) -> Vec<(String, String)> {
         rewrite_refs(raw, &renames);
     }
     hoisted
+}
+
+/// The section of `components` a deep `$ref` is copied into, if it is one:
+/// a schema (see [`is_deep_schema_ref`]), or a parameter, response or
+/// request body of an operation (`#/paths/~1a/get/parameters/1`).
+fn deep_ref_section(pointer: &str) -> Option<&'static str> {
+    if is_deep_schema_ref(pointer) {
+        return Some("schemas");
+    }
+    let rest = pointer.strip_prefix("#/paths/")?;
+    let segments: Vec<&str> = rest.split('/').collect();
+    let last = segments.last().copied()?;
+    let before = segments
+        .len()
+        .checked_sub(2)
+        .and_then(|i| segments.get(i))
+        .copied();
+    match (before, last) {
+        (Some("parameters"), _) => Some("parameters"),
+        (Some("responses"), _) => Some("responses"),
+        (_, "requestBody") => Some("requestBodies"),
+        _ => None,
+    }
 }
 
 /// Whether a `$ref` points into a schema deeper than
@@ -201,14 +230,14 @@ fn is_deep_schema_ref(pointer: &str) -> bool {
         || matches!(before, Some("properties" | "allOf" | "oneOf" | "anyOf"))
 }
 
-fn collect_deep_refs(node: &Value, out: &mut Vec<String>) {
+fn collect_deep_refs(node: &Value, out: &mut Vec<(String, &'static str)>) {
     match node {
         Value::Mapping(map) => {
             if let Some(Value::String(reference)) = map.get("$ref")
-                && is_deep_schema_ref(reference)
-                && !out.contains(reference)
+                && let Some(section) = deep_ref_section(reference)
+                && !out.iter().any(|(r, _)| r == reference)
             {
-                out.push(reference.clone());
+                out.push((reference.clone(), section));
             }
             for (_, value) in map {
                 collect_deep_refs(value, out);
@@ -249,7 +278,10 @@ fn resolve_pointer<'v>(root: &'v Value, pointer: &str) -> Option<&'v Value> {
     Some(node)
 }
 
-fn components_schemas(raw: &mut Value) -> Option<&mut serde_norway::Mapping> {
+fn components_section<'v>(
+    raw: &'v mut Value,
+    section: &str,
+) -> Option<&'v mut serde_norway::Mapping> {
     let Value::Mapping(root) = raw else {
         return None;
     };
@@ -259,11 +291,11 @@ fn components_schemas(raw: &mut Value) -> Option<&mut serde_norway::Mapping> {
     let Value::Mapping(components) = components else {
         return None;
     };
-    let schemas = components
-        .entry(Value::String("schemas".to_owned()))
+    let entries = components
+        .entry(Value::String(section.to_owned()))
         .or_insert_with(|| Value::Mapping(Default::default()));
-    match schemas {
-        Value::Mapping(schemas) => Some(schemas),
+    match entries {
+        Value::Mapping(entries) => Some(entries),
         _ => None,
     }
 }
@@ -581,8 +613,35 @@ pub(crate) fn escape(token: &str) -> String {
     token.replace('~', "~0").replace('/', "~1")
 }
 
+/// A JSON pointer token's text: percent-decoded (a pointer in a URI
+/// fragment may be: `~1v2~1%7Bid%7D`), then `~1` and `~0` unescaped.
 fn unescape(token: &str) -> String {
-    token.replace("~1", "/").replace("~0", "~")
+    let decoded = if token.contains('%') {
+        percent_decode(token)
+    } else {
+        token.to_owned()
+    };
+    decoded.replace("~1", "/").replace("~0", "~")
+}
+
+fn percent_decode(token: &str) -> String {
+    let bytes = token.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        let hex = |b: u8| (b as char).to_digit(16);
+        if bytes[i] == b'%'
+            && let (Some(&h), Some(&l)) = (bytes.get(i + 1), bytes.get(i + 2))
+            && let (Some(h), Some(l)) = (hex(h), hex(l))
+        {
+            out.push((h * 16 + l) as u8);
+            i += 3;
+        } else {
+            out.push(bytes[i]);
+            i += 1;
+        }
+    }
+    String::from_utf8(out).unwrap_or_else(|_| token.to_owned())
 }
 
 impl Document {

@@ -37,6 +37,17 @@ pub struct JobList {
     pub tag: Option<TagAllOf0>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub value: Option<Value>,
+    /// A `$ref` with a constraint beside it: `allOf: [$ref, {maxLength: 16}]`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub label: Option<JobName>,
+}
+/// DigitalOcean's firewall body; `name` required, one of two rule lists required.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct NewJob {
+    pub name: String,
+    /// A job's parent, through an `allOf` of one `$ref` (a recursive type).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub parent: Option<Job>,
 }
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct Job {

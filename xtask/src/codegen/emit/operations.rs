@@ -11,7 +11,7 @@ use super::errors::Decoders;
 use super::models::has_default;
 use super::{
     Scope, Target, allow_deprecated, allow_unused_imports, doc_attr, inner_doc_attr, names_used,
-    type_tokens,
+    type_tokens, use_header,
 };
 use crate::codegen::ir::{
     Api, Body, Encoding, Location, ModelKind, Operation, Paging, Param, PathPart, StatusMatch,
@@ -59,11 +59,8 @@ pub(crate) fn emit_methods(api: &Api, target: &Target) -> TokenStream {
         }
     }
     let types = used.contains("types").then(|| quote!(types,));
-    let secret = used.contains("Secret").then(|| {
-        quote!(
-            use pc_api_runtime::Secret;
-        )
-    });
+    // The runtime's types (and `BTreeMap`) that required arguments use.
+    let secret = use_header(&used);
     let methods = api.operations.iter().map(|op| emit_method(api, op, target));
     let deprecated = allow_deprecated(api);
     let unused = allow_unused_imports(api);

@@ -286,6 +286,9 @@ impl<'a> Lowering<'a> {
                         ReferenceOr::Item(item) => (item, part_at),
                     };
                     if is_annotation_only_schema(part_schema) {
+                        if let SchemaKind::Any(any) = &part_schema.schema_kind {
+                            parts.required.extend(any.required.iter().cloned());
+                        }
                         continue;
                     }
                     if let Some(required) = required_only(part_schema) {
@@ -1011,10 +1014,11 @@ impl Lowering<'_> {
 /// OpenAPI 3.0 specs give a `$ref` a description): the referenced schema
 /// itself, not a copy of it. With its index in the `allOf`.
 fn single_ref(all_of: &[ReferenceOr<Schema>]) -> Option<(usize, &str)> {
-    let mut parts = all_of
-        .iter()
-        .enumerate()
-        .filter(|(_, part)| !is_annotation_only(part));
+    // A part that makes properties required changes the type: not single.
+    let mut parts = all_of.iter().enumerate().filter(|(_, part)| {
+        !is_annotation_only(part)
+            || matches!(part, ReferenceOr::Item(Schema { schema_kind: SchemaKind::Any(any), .. }) if !any.required.is_empty())
+    });
     match (parts.next(), parts.next()) {
         (Some((i, ReferenceOr::Reference { reference })), None) => Some((i, reference.as_str())),
         _ => None,
@@ -1052,8 +1056,26 @@ fn required_only(schema: &Schema) -> Option<&Vec<String>> {
     }
 }
 
+/// Whether a schema only describes or constrains a value without saying
+/// what type it is: descriptions, `nullable`, examples, validation keywords
+/// (`maxLength`, `minimum`, `pattern`, `required`, `format`), or an `anyOf`
+/// of such (DigitalOcean's `anyOf: [{required: [a]}, {required: [b]}]`).
 fn is_annotation_only_schema(schema: &Schema) -> bool {
-    matches!(&schema.schema_kind, SchemaKind::Any(any) if *any == openapiv3::AnySchema::default())
+    match &schema.schema_kind {
+        SchemaKind::Any(any) => {
+            any.typ.is_none()
+                && any.properties.is_empty()
+                && any.additional_properties.is_none()
+                && any.items.is_none()
+                && any.enumeration.is_empty()
+                && any.one_of.is_empty()
+                && any.all_of.is_empty()
+                && any.not.is_none()
+                && any.any_of.iter().all(is_annotation_only)
+        }
+        SchemaKind::AnyOf { any_of } => any_of.iter().all(is_annotation_only),
+        _ => false,
+    }
 }
 
 /// The Rust type of a string of `format`: `Timestamp` for `date-time`,
