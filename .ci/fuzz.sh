@@ -20,7 +20,12 @@ fi
 corpus=target/fuzz-corpus
 rm -rf "$corpus"
 mkdir -p "$corpus/spec" "$corpus/page" "$corpus/next_link"
-cp spec/*.yaml tests/fixtures/specs/*.yaml tests/fixtures/specs/*.json tests/fixtures/invalid/*.yaml tests/fixtures/lenient/*.yaml "$corpus/spec/"
+# Seeds are named after their directory too: two directories may hold a
+# file of one name.
+for seed in spec/*.yaml tests/fixtures/specs/*.yaml tests/fixtures/specs/*.json \
+  tests/fixtures/invalid/*.yaml tests/fixtures/lenient/*.yaml; do
+  cp "$seed" "$corpus/spec/$(dirname "$seed" | tr / -)-$(basename "$seed")"
+done
 # The third-party corpus: all of it for a timed run (the largest is about
 # 1 MB, a few executions a second under instrumentation); the specs under
 # 40 KB for the short CI run.

@@ -161,11 +161,11 @@ fn a_sloppy_spec_is_tolerated_with_located_warnings_and_refused_strictly() {
 #[test]
 fn constructs_of_public_specs_are_tolerated() {
     let _guard = settings().bind_to_scope();
-    let name = "tests/fixtures/lenient/wild.yaml";
-    let text = support::fixture("lenient/wild.yaml");
+    let name = "tests/fixtures/lenient/quirks.yaml";
+    let text = support::fixture("lenient/quirks.yaml");
     let generated =
-        codegen::generate_report(name, &text, &lenient("wild")).expect("lenient generates");
-    assert_snapshot!("wild-lenient", report_text(name, &generated, true));
+        codegen::generate_report(name, &text, &lenient("quirks")).expect("lenient generates");
+    assert_snapshot!("quirks-lenient", report_text(name, &generated, true));
     assert_eq!(generated.operations_generated, 2);
     assert!(generated.refused.is_empty());
     let builder = generated
@@ -188,9 +188,9 @@ fn constructs_of_public_specs_are_tolerated() {
         );
     }
     // Strictly, the same spec is refused, at the parameter's line.
-    let strict = codegen::Options::standalone("wild").expect("runtime sources");
+    let strict = codegen::Options::standalone("quirks").expect("runtime sources");
     let error = codegen::generate_report(name, &text, &strict).expect_err("strict refuses");
-    assert!(error.to_string().contains("wild.yaml:13:"), "{error}");
+    assert!(error.to_string().contains("quirks.yaml:13:"), "{error}");
 
     // Every operation left out: the operation modules' imports are unused,
     // and allowed to be (the crate still passes clippy).
