@@ -173,6 +173,8 @@ pub(crate) fn sanitize_doc(text: &str) -> String {
             c == '\n' || c == '\t' || !(c.is_control() || matches!(c, '\u{200e}' | '\u{200f}' | '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}'))
         })
         .collect();
+    // Tabs become spaces (clippy's `tabs_in_doc_comments`).
+    let cleaned = cleaned.replace('\t', "    ");
     let mut out = Vec::new();
     let mut in_fence = false;
     // The width of the list marker of the item the previous lines belong
@@ -301,6 +303,7 @@ mod tests {
             sanitize_doc("1. one\ntwo\n10) ten\neleven"),
             "1. one\n   two\n10) ten\n    eleven"
         );
+        assert_eq!(sanitize_doc("ext:\tExtensions"), "ext:    Extensions");
         // A block quote's lazy lines are quoted.
         assert_eq!(
             sanitize_doc("> Scoped OAuth:\nScoped OAuth requires: `a.read`\n\nAfter."),

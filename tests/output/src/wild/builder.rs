@@ -82,6 +82,8 @@ pub struct ListJobs {
     client: Client,
     names: Option<Vec<String>>,
     kind: Option<types::KindParameter>,
+    param_3ds: Option<bool>,
+    fields: Option<Vec<String>>,
     since: Timestamp,
 }
 impl ListJobs {
@@ -92,6 +94,8 @@ impl ListJobs {
             client,
             names: None,
             kind: None,
+            param_3ds: None,
+            fields: None,
             since,
         }
     }
@@ -109,9 +113,23 @@ impl ListJobs {
         self.kind = Some(value.into());
         self
     }
+    /// A name that starts with a digit, and a tab:    after it.
+    ///
+    /// Sent as the `3ds` query parameter.
+    pub fn param_3ds(mut self, value: bool) -> Self {
+        self.param_3ds = Some(value);
+        self
+    }
+    /// An array of anything (Sentry's), sent as text.
+    ///
+    /// Sent as the `fields` query parameter.
+    pub fn fields(mut self, value: impl IntoIterator<Item = impl Into<String>>) -> Self {
+        self.fields = Some(value.into_iter().map(Into::into).collect());
+        self
+    }
     #[inline]
     fn request(&self) -> Result<Request, rt::RequestError> {
-        let Self { client: _, names, kind, since } = self;
+        let Self { client: _, names, kind, param_3ds, fields, since } = self;
         let mut request = Request::new(rt::Method::GET, Self::OPERATION_ID);
         request.push_path("/jobs");
         if let Some(value) = names {
@@ -121,6 +139,14 @@ impl ListJobs {
         }
         if let Some(value) = kind {
             request.query("kind", &value.to_string());
+        }
+        if let Some(value) = param_3ds {
+            request.query("3ds", &value.to_string());
+        }
+        if let Some(value) = fields {
+            for value in value {
+                request.query("fields", value);
+            }
         }
         {
             let value = since;

@@ -20,6 +20,32 @@ pub use self::errors::ErrorBody;
 pub const DEFAULT_BASE_URL: &str = "https://wild.example.com";
 /// The version of the API description (`info.version` of the spec).
 pub const API_VERSION: &str = "1";
+/// The servers of the spec. The first is the default base URL; pass
+/// another to [`ClientBuilder::base_url`](pc_api_runtime::ClientBuilder::base_url).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+pub enum Server {
+    #[default]
+    /// `https://wild.example.com`
+    WildExampleCom,
+    /// `http://127.0.0.1:4646/v1`: A server whose host is an IP address (Nomad's spec).
+    Server1270014646V1,
+}
+impl Server {
+    /// Every server, the default first.
+    pub const ALL: &'static [Server] = &[Self::WildExampleCom, Self::Server1270014646V1];
+    /// The server's base URL.
+    pub const fn url(self) -> &'static str {
+        match self {
+            Self::WildExampleCom => "https://wild.example.com",
+            Self::Server1270014646V1 => "http://127.0.0.1:4646/v1",
+        }
+    }
+}
+impl AsRef<str> for Server {
+    fn as_ref(&self) -> &str {
+        self.url()
+    }
+}
 /// A client of Wild API: one method per operation, each returning a request builder.
 ///
 /// Cheap to clone: clones share one connection pool. It dereferences to the runtime's [`ClientCore`] for its settings (`base_url()`, `timeout()`, ...).

@@ -527,8 +527,16 @@ impl<'a> Lowering<'a> {
                     continue;
                 }
                 None => {
+                    // Named from the host; a host that is an IP address
+                    // (`127.0.0.1:4646` → `1270014646`) gets a prefix.
                     let host = url.split("://").nth(1).unwrap_or_default();
-                    names::pascal(host).unwrap_or_else(|| format!("Server{i}"))
+                    match names::pascal(host) {
+                        Some(name) if name.starts_with(|c: char| c.is_ascii_digit()) => {
+                            format!("Server{name}")
+                        }
+                        Some(name) if names::is_valid_ident(&name) => name,
+                        _ => format!("Server{i}"),
+                    }
                 }
             };
             let name = if servers.iter().any(|s| s.name == name)

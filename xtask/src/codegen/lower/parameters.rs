@@ -102,8 +102,14 @@ impl<'a> Lowering<'a> {
                     "`x-rust-name` must be a snake_case Rust identifier",
                 ));
             }
+            // A name that starts with a digit (`3ds`) gets a prefix, as
+            // fields do.
             None => names::snake(&data.name)
                 .filter(|n| names::is_valid_ident(n))
+                .or_else(|| {
+                    names::snake(&format!("param {}", data.name))
+                        .filter(|n| names::is_valid_ident(n))
+                })
                 .ok_or_else(|| {
                     SpecError::at(
                         &format!("{at}/name"),
@@ -164,8 +170,13 @@ impl<'a> Lowering<'a> {
             TypeRef::Array(item) => TypeRef::Array(Box::new(self.resolve_alias(*item))),
             other => other,
         };
-        if ty == TypeRef::Any && !json {
-            ty = TypeRef::String;
+        // A parameter of any type (`{}`), or an array of such, is text.
+        if !json {
+            match &mut ty {
+                TypeRef::Any => ty = TypeRef::String,
+                TypeRef::Array(item) if **item == TypeRef::Any => **item = TypeRef::String,
+                _ => {}
+            }
         }
         if location == Location::Header && data.name.eq_ignore_ascii_case("authorization") {
             // Per-call credentials: a secret, and the client sends no token
