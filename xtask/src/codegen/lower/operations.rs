@@ -184,7 +184,7 @@ impl<'a> Lowering<'a> {
             let name = &param.parameter_data_ref().name;
             if self.strictness == Strictness::Lenient
                 && matches!(param, Parameter::Header { .. })
-                && ["accept", "content-type"].contains(&name.to_ascii_lowercase().as_str())
+                && super::parameters::is_managed_header(name)
             {
                 // Strict, this is an error (lower_param says so).
                 self.warn(SpecError::at(

@@ -8,6 +8,13 @@ use crate::codegen::ir::*;
 use crate::codegen::names;
 use crate::codegen::spec::escape;
 
+/// Whether a header is one the client sets itself, from the operation's
+/// media types: a parameter of that name is an error (strict) or left out
+/// (lenient).
+pub(super) fn is_managed_header(name: &str) -> bool {
+    ["accept", "content-type"].contains(&name.to_ascii_lowercase().as_str())
+}
+
 impl<'a> Lowering<'a> {
     pub(super) fn lower_param(
         &mut self,
@@ -69,7 +76,7 @@ impl<'a> Lowering<'a> {
                         ),
                     ));
                 }
-                if ["accept", "content-type"].contains(&data.name.to_ascii_lowercase().as_str()) {
+                if is_managed_header(&data.name) {
                     return Err(SpecError::at(
                         &format!("{at}/name"),
                         format!(

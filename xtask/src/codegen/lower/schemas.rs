@@ -142,11 +142,7 @@ impl<'a> Lowering<'a> {
         all_of: &'a [ReferenceOr<Schema>],
         at: &str,
     ) -> Result<ModelKind, SpecError> {
-        let parts: Vec<(usize, &ReferenceOr<Schema>)> = all_of
-            .iter()
-            .enumerate()
-            .filter(|(_, part)| !is_annotation_only(part))
-            .collect();
+        let parts = typed_parts(all_of);
         let kinds: Vec<Option<&str>> = parts.iter().map(|(_, p)| self.scalar_kind(p, 0)).collect();
         let same_scalar = kinds
             .first()
@@ -507,11 +503,7 @@ impl<'a> Lowering<'a> {
         keyword: &str,
         at: &str,
     ) -> Result<ModelKind, SpecError> {
-        let parts: Vec<(usize, &ReferenceOr<Schema>)> = parts
-            .iter()
-            .enumerate()
-            .filter(|(_, part)| !is_annotation_only(part))
-            .collect();
+        let parts = typed_parts(parts);
         if parts.is_empty() {
             return Ok(ModelKind::Alias(TypeRef::Any));
         }
@@ -1023,6 +1015,16 @@ fn single_ref(all_of: &[ReferenceOr<Schema>]) -> Option<(usize, &str)> {
         (Some((i, ReferenceOr::Reference { reference })), None) => Some((i, reference.as_str())),
         _ => None,
     }
+}
+
+/// The parts of an `allOf`, `oneOf` or `anyOf` that say what type the value
+/// is (not only describe or constrain it), with their indices.
+fn typed_parts(parts: &[ReferenceOr<Schema>]) -> Vec<(usize, &ReferenceOr<Schema>)> {
+    parts
+        .iter()
+        .enumerate()
+        .filter(|(_, part)| !is_annotation_only(part))
+        .collect()
 }
 
 fn is_annotation_only(part: &ReferenceOr<Schema>) -> bool {
