@@ -83,6 +83,17 @@ pub(crate) fn load(name: &str, text: &str) -> Result<Document, SpecErrors> {
             ));
         }
     }
+    // YAML has `.nan` and `.inf`, JSON (and so OpenAPI) has not; a parameter
+    // has `schema` or `content` and a link `operationId` or `operationRef`,
+    // never both. `openapiv3` panics on some of these (its second try at a
+    // value reads `.nan` as `null` and both keys in another order), so they
+    // are refused here, before it reads the document, each at its line.
+    let mut non_finite = Vec::new();
+    find_non_finite(&raw, "#", &mut non_finite);
+    find_either_or(&raw, &mut non_finite);
+    if !non_finite.is_empty() {
+        return Err(SpecErrors(non_finite).located(&skeleton));
+    }
     let mut errors = Vec::new();
     if let Some(Value::Mapping(schemas)) = raw.get("components").and_then(|c| c.get("schemas")) {
         for (key, schema) in schemas {
@@ -391,6 +402,161 @@ const SCHEMA_KEYWORDS: &[&str] = &[
     "example",
     "deprecated",
 ];
+
+/// Parameters and headers with both `schema` and `content`, links with both
+/// `operationId` and `operationRef`, wherever OpenAPI 3.0 has them.
+fn find_either_or(raw: &Value, errors: &mut Vec<SpecError>) {
+    fn entries<'v>(value: Option<&'v Value>, at: &str) -> Vec<(String, &'v Value)> {
+        match value {
+            Some(Value::Mapping(map)) => map
+                .iter()
+                .map(|(key, v)| {
+                    let key = match key {
+                        Value::String(s) => s.clone(),
+                        Value::Number(n) => n.to_string(),
+                        _ => String::new(),
+                    };
+                    (format!("{at}/{}", escape(&key)), v)
+                })
+                .collect(),
+            Some(Value::Sequence(items)) => items
+                .iter()
+                .enumerate()
+                .map(|(i, v)| (format!("{at}/{i}"), v))
+                .collect(),
+            _ => Vec::new(),
+        }
+    }
+    fn both(value: &Value, at: &str, keys: [&str; 2], what: &str, errors: &mut Vec<SpecError>) {
+        if keys.iter().all(|key| value.get(key).is_some()) {
+            errors.push(SpecError::at(
+                &format!("{at}/{}", keys[1]),
+                format!("a {what} has `{}` or `{}`, not both", keys[0], keys[1]),
+            ));
+        }
+    }
+    fn parameter(value: &Value, at: &str, what: &str, errors: &mut Vec<SpecError>) {
+        both(value, at, ["schema", "content"], what, errors);
+        content(value, at, errors);
+    }
+    fn content(value: &Value, at: &str, errors: &mut Vec<SpecError>) {
+        for (media_at, media) in entries(value.get("content"), &format!("{at}/content")) {
+            for (encoding_at, encoding) in
+                entries(media.get("encoding"), &format!("{media_at}/encoding"))
+            {
+                headers(encoding, &encoding_at, errors);
+            }
+        }
+    }
+    fn headers(value: &Value, at: &str, errors: &mut Vec<SpecError>) {
+        for (header_at, header) in entries(value.get("headers"), &format!("{at}/headers")) {
+            parameter(header, &header_at, "header", errors);
+        }
+    }
+    fn link(value: &Value, at: &str, errors: &mut Vec<SpecError>) {
+        both(value, at, ["operationId", "operationRef"], "link", errors);
+    }
+    fn response(value: &Value, at: &str, errors: &mut Vec<SpecError>) {
+        headers(value, at, errors);
+        content(value, at, errors);
+        for (link_at, value) in entries(value.get("links"), &format!("{at}/links")) {
+            link(value, &link_at, errors);
+        }
+    }
+    fn path_item(item: &Value, at: &str, errors: &mut Vec<SpecError>) {
+        for (parameter_at, value) in entries(item.get("parameters"), &format!("{at}/parameters")) {
+            parameter(value, &parameter_at, "parameter", errors);
+        }
+        for method in METHODS {
+            if let Some(operation) = item.get(*method) {
+                let at = format!("{at}/{method}");
+                operation_object(operation, &at, errors);
+            }
+        }
+    }
+    fn operation_object(operation: &Value, at: &str, errors: &mut Vec<SpecError>) {
+        for (parameter_at, value) in
+            entries(operation.get("parameters"), &format!("{at}/parameters"))
+        {
+            parameter(value, &parameter_at, "parameter", errors);
+        }
+        if let Some(body) = operation.get("requestBody") {
+            content(body, &format!("{at}/requestBody"), errors);
+        }
+        for (response_at, value) in entries(operation.get("responses"), &format!("{at}/responses"))
+        {
+            response(value, &response_at, errors);
+        }
+        for (callback_at, callback) in
+            entries(operation.get("callbacks"), &format!("{at}/callbacks"))
+        {
+            for (item_at, item) in entries(Some(callback), &callback_at) {
+                path_item(item, &item_at, errors);
+            }
+        }
+    }
+    for (at, item) in entries(raw.get("paths"), "#/paths") {
+        path_item(item, &at, errors);
+    }
+    let components = raw.get("components");
+    let section = |name: &str| {
+        entries(
+            components.and_then(|c| c.get(name)),
+            &format!("#/components/{name}"),
+        )
+    };
+    for (at, value) in section("parameters") {
+        parameter(value, &at, "parameter", errors);
+    }
+    for (at, value) in section("headers") {
+        parameter(value, &at, "header", errors);
+    }
+    for (at, value) in section("responses") {
+        response(value, &at, errors);
+    }
+    for (at, value) in section("requestBodies") {
+        content(value, &at, errors);
+    }
+    for (at, value) in section("links") {
+        link(value, &at, errors);
+    }
+    for (callback_at, callback) in section("callbacks") {
+        for (item_at, item) in entries(Some(callback), &callback_at) {
+            path_item(item, &item_at, errors);
+        }
+    }
+}
+
+/// Every number that JSON cannot write (`.nan`, `.inf`, `-.inf`) under
+/// `value`, with its pointer.
+fn find_non_finite(value: &Value, pointer: &str, errors: &mut Vec<SpecError>) {
+    match value {
+        Value::Number(n) if n.as_f64().is_some_and(|f| !f.is_finite()) => {
+            errors.push(SpecError::at(
+                pointer,
+                format!("`{n}` is not a number JSON can write; OpenAPI documents are JSON"),
+            ));
+        }
+        Value::Sequence(items) => {
+            for (i, item) in items.iter().enumerate() {
+                find_non_finite(item, &format!("{pointer}/{i}"), errors);
+            }
+        }
+        Value::Mapping(map) => {
+            for (key, item) in map {
+                let key = match key {
+                    Value::String(s) => s.clone(),
+                    Value::Number(n) => n.to_string(),
+                    Value::Bool(b) => b.to_string(),
+                    _ => String::new(),
+                };
+                find_non_finite(item, &format!("{pointer}/{}", escape(&key)), errors);
+            }
+        }
+        Value::Tagged(tagged) => find_non_finite(&tagged.value, pointer, errors),
+        _ => {}
+    }
+}
 
 fn check_schema_keywords(schema: &Value, pointer: &str, errors: &mut Vec<SpecError>) {
     let Value::Mapping(map) = schema else {
