@@ -341,3 +341,29 @@ async fn a_spec_without_servers_takes_the_base_url_as_an_argument() {
             .contains("base URL")
     );
 }
+
+#[test]
+fn keys_written_as_numbers_are_read_as_text() {
+    // wild.yaml's `Versioned`: a discriminator mapping `1:` / `2:` and a
+    // property `1:`, YAML numbers that JSON (and the wire) writes as text.
+    use pc_codegen_fixtures::wild::types::{V1, Versioned};
+    let decoded: Vec<Versioned> = serde_json::from_str(
+        r#"[{"version": "1", "1": "one", "2fa": true}, {"version": "2"}, {"version": "3"}]"#,
+    )
+    .expect("versioned values");
+    assert_eq!(
+        decoded[0],
+        Versioned::V1(V1 {
+            version: "1".into(),
+            field_2fa: Some(true),
+            field_1: Some("one".into()),
+        })
+    );
+    assert!(matches!(&decoded[1], Versioned::V2(v) if v.version == "2"));
+    assert!(matches!(&decoded[2], Versioned::Unknown(v) if v["version"] == "3"));
+    let encoded = serde_json::to_value(&decoded[0]).expect("encodes");
+    assert_eq!(
+        encoded,
+        serde_json::json!({"version": "1", "1": "one", "2fa": true})
+    );
+}

@@ -83,16 +83,18 @@ pub(crate) fn load(name: &str, text: &str) -> Result<Document, SpecErrors> {
             ));
         }
     }
-    // YAML has `.nan` and `.inf`, JSON (and so OpenAPI) has not; a parameter
-    // has `schema` or `content` and a link `operationId` or `operationRef`,
-    // never both. `openapiv3` panics on some of these (its second try at a
-    // value reads `.nan` as `null` and both keys in another order), so they
-    // are refused here, before it reads the document, each at its line.
-    let mut non_finite = Vec::new();
-    find_non_finite(&raw, "#", &mut non_finite);
-    find_either_or(&raw, &mut non_finite);
-    if !non_finite.is_empty() {
-        return Err(SpecErrors(non_finite).located(&skeleton));
+    // OpenAPI documents are JSON: YAML's `.nan`, `.inf` and keys that are not
+    // text are made JSON or refused. A parameter has `schema` or `content`
+    // and a link `operationId` or `operationRef`, never both. `openapiv3`
+    // panics on some of these (its second try at a value reads `.nan` as
+    // `null` and both keys in another order), so they are refused here,
+    // before it reads the document, each at its line.
+    let mut raw = raw;
+    let mut not_json = Vec::new();
+    let keys_rewritten = make_json(&mut raw, "#", &mut not_json);
+    find_either_or(&raw, &mut not_json);
+    if !not_json.is_empty() {
+        return Err(SpecErrors(not_json).located(&skeleton));
     }
     let mut errors = Vec::new();
     if let Some(Value::Mapping(schemas)) = raw.get("components").and_then(|c| c.get("schemas")) {
@@ -113,6 +115,13 @@ pub(crate) fn load(name: &str, text: &str) -> Result<Document, SpecErrors> {
         serde_norway::from_str::<OpenAPI>(text)
             .map_err(|e| (e.location().map(|l| l.line()), e.to_string()))
     };
+    // A key written as a number where `openapiv3` wants text (`1:` in a
+    // discriminator's mapping) fails as read; the document with its keys as
+    // text is read instead. Errors keep the lines of the text.
+    let parsed = match parsed {
+        Err(error) if keys_rewritten => serde_norway::from_value(raw.clone()).map_err(|_| error),
+        parsed => parsed,
+    };
     let mut api = parsed.map_err(|(line, e)| {
         if !unknown_keys.is_empty() {
             // What `openapiv3` cannot read is likely what was misspelled.
@@ -120,7 +129,6 @@ pub(crate) fn load(name: &str, text: &str) -> Result<Document, SpecErrors> {
         }
         fail(line, "#", format!("not a valid OpenAPI 3.0 document: {e}"))
     })?;
-    let mut raw = raw;
     let hoisted = hoist_deep_refs(&mut raw);
     if !hoisted.is_empty() {
         api = serde_norway::from_value(raw.clone()).map_err(|e| {
@@ -527,34 +535,67 @@ fn find_either_or(raw: &Value, errors: &mut Vec<SpecError>) {
     }
 }
 
-/// Every number that JSON cannot write (`.nan`, `.inf`, `-.inf`) under
-/// `value`, with its pointer.
-fn find_non_finite(value: &Value, pointer: &str, errors: &mut Vec<SpecError>) {
+/// Makes the document one that JSON can write, as OpenAPI documents are
+/// JSON: keys that are numbers or booleans (`200:`, `1:` in a discriminator's
+/// mapping) become their text, as a YAML-to-JSON conversion writes them. A key
+/// that is null, a sequence or a mapping, two keys that are one once written
+/// (`1` and `'1'`) and a number JSON has not (`.nan`, `.inf`) are errors at
+/// their pointer. Returns whether a key was rewritten.
+fn make_json(value: &mut Value, pointer: &str, errors: &mut Vec<SpecError>) -> bool {
     match value {
         Value::Number(n) if n.as_f64().is_some_and(|f| !f.is_finite()) => {
             errors.push(SpecError::at(
                 pointer,
                 format!("`{n}` is not a number JSON can write; OpenAPI documents are JSON"),
             ));
+            false
         }
         Value::Sequence(items) => {
-            for (i, item) in items.iter().enumerate() {
-                find_non_finite(item, &format!("{pointer}/{i}"), errors);
+            let mut changed = false;
+            for (i, item) in items.iter_mut().enumerate() {
+                changed |= make_json(item, &format!("{pointer}/{i}"), errors);
             }
+            changed
         }
         Value::Mapping(map) => {
-            for (key, item) in map {
-                let key = match key {
-                    Value::String(s) => s.clone(),
+            let mut changed = false;
+            let mut keyed = serde_norway::Mapping::with_capacity(map.len());
+            for (key, mut item) in std::mem::take(map) {
+                changed |= matches!(key, Value::Number(_) | Value::Bool(_));
+                let text = match key {
+                    Value::String(s) => s,
                     Value::Number(n) => n.to_string(),
                     Value::Bool(b) => b.to_string(),
-                    _ => String::new(),
+                    other => {
+                        let what = match other {
+                            Value::Null => "null",
+                            Value::Sequence(_) => "a sequence",
+                            Value::Mapping(_) => "a mapping",
+                            _ => "tagged",
+                        };
+                        errors.push(SpecError::at(
+                            pointer,
+                            format!("a key here is {what}; keys are strings (or numbers and booleans, read as their text)"),
+                        ));
+                        continue;
+                    }
                 };
-                find_non_finite(item, &format!("{pointer}/{}", escape(&key)), errors);
+                let at = format!("{pointer}/{}", escape(&text));
+                changed |= make_json(&mut item, &at, errors);
+                if keyed.contains_key(text.as_str()) {
+                    errors.push(SpecError::at(
+                        &at,
+                        format!("the key `{text}` is written twice, as a number or boolean and as text, which JSON makes one key"),
+                    ));
+                    continue;
+                }
+                keyed.insert(Value::String(text), item);
             }
+            *map = keyed;
+            changed
         }
-        Value::Tagged(tagged) => find_non_finite(&tagged.value, pointer, errors),
-        _ => {}
+        Value::Tagged(tagged) => make_json(&mut tagged.value, pointer, errors),
+        _ => false,
     }
 }
 

@@ -123,6 +123,33 @@ pub struct Big {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub n19: Option<i64>,
 }
+/// A union whose discriminator's mapping has keys written as numbers (`1:`), read as text.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Versioned {
+    /// The value tagged `1`.
+    V1(V1),
+    /// The value tagged `2`.
+    V2(V2),
+    /// A value whose `version` this version of the client does not know (or that has none), kept as sent.
+    Unknown(serde_json::Value),
+}
+pc_api_runtime::tagged_union!(
+    Versioned["version"] { "1" => V1, "2" => V2 } unknown Unknown
+);
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct V1 {
+    pub version: String,
+    /// A property whose name starts with a digit.
+    #[serde(rename = "2fa", skip_serializing_if = "Option::is_none")]
+    pub field_2fa: Option<bool>,
+    /// A property named with a number.
+    #[serde(rename = "1", skip_serializing_if = "Option::is_none")]
+    pub field_1: Option<String>,
+}
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct V2 {
+    pub version: String,
+}
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub enum KindParameter {
     /// `batch`
