@@ -14,6 +14,7 @@ mod lower;
 mod names;
 pub mod reserved;
 mod spec;
+mod yaml;
 
 use std::fmt;
 use std::path::{Path, PathBuf};

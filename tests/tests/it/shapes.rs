@@ -367,3 +367,20 @@ fn keys_written_as_numbers_are_read_as_text() {
         serde_json::json!({"version": "1", "1": "one", "2fa": true})
     );
 }
+
+#[test]
+fn an_integer_bound_beyond_64_bits_keeps_the_format() {
+    // wild.yaml's `V2.count`: `format: uint64` with `maximum:
+    // 18446744073709552000`, which the YAML reader cannot hold as an integer.
+    use pc_codegen_fixtures::wild::types::{V2, Versioned};
+    let decoded: Versioned =
+        serde_json::from_str(r#"{"version": "2", "count": 18446744073709551615}"#)
+            .expect("u64::MAX");
+    assert_eq!(
+        decoded,
+        Versioned::V2(V2 {
+            version: "2".into(),
+            count: Some(u64::MAX),
+        })
+    );
+}

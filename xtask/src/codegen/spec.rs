@@ -48,7 +48,7 @@ pub(crate) fn load(name: &str, text: &str) -> Result<Document, SpecErrors> {
                     .map_err(|e| fail(None, "#", format!("not valid JSON: {e}")))
             })?
     } else {
-        serde_norway::from_str(text).map_err(|e| {
+        super::yaml::from_str(text).map_err(|e| {
             fail(
                 e.location().map(|l| l.line()),
                 "#",
@@ -91,7 +91,7 @@ pub(crate) fn load(name: &str, text: &str) -> Result<Document, SpecErrors> {
     // before it reads the document, each at its line.
     let mut raw = raw;
     let mut not_json = Vec::new();
-    let keys_rewritten = make_json(&mut raw, "#", &mut not_json);
+    make_json(&mut raw, "#", &mut not_json);
     find_either_or(&raw, &mut not_json);
     if !not_json.is_empty() {
         return Err(SpecErrors(not_json).located(&skeleton));
@@ -116,10 +116,11 @@ pub(crate) fn load(name: &str, text: &str) -> Result<Document, SpecErrors> {
             .map_err(|e| (e.location().map(|l| l.line()), e.to_string()))
     };
     // A key written as a number where `openapiv3` wants text (`1:` in a
-    // discriminator's mapping) fails as read; the document with its keys as
-    // text is read instead. Errors keep the lines of the text.
+    // discriminator's mapping) or an integer beyond 64 bits fail as read; the
+    // document as JSON would have them (keys as text, such integers as
+    // floats) is read instead. Errors keep the lines of the text.
     let parsed = match parsed {
-        Err(error) if keys_rewritten => serde_norway::from_value(raw.clone()).map_err(|_| error),
+        Err(error) if !json => serde_norway::from_value(raw.clone()).map_err(|_| error),
         parsed => parsed,
     };
     let mut api = parsed.map_err(|(line, e)| {
@@ -540,28 +541,23 @@ fn find_either_or(raw: &Value, errors: &mut Vec<SpecError>) {
 /// mapping) become their text, as a YAML-to-JSON conversion writes them. A key
 /// that is null, a sequence or a mapping, two keys that are one once written
 /// (`1` and `'1'`) and a number JSON has not (`.nan`, `.inf`) are errors at
-/// their pointer. Returns whether a key was rewritten.
-fn make_json(value: &mut Value, pointer: &str, errors: &mut Vec<SpecError>) -> bool {
+/// their pointer.
+fn make_json(value: &mut Value, pointer: &str, errors: &mut Vec<SpecError>) {
     match value {
         Value::Number(n) if n.as_f64().is_some_and(|f| !f.is_finite()) => {
             errors.push(SpecError::at(
                 pointer,
                 format!("`{n}` is not a number JSON can write; OpenAPI documents are JSON"),
             ));
-            false
         }
         Value::Sequence(items) => {
-            let mut changed = false;
             for (i, item) in items.iter_mut().enumerate() {
-                changed |= make_json(item, &format!("{pointer}/{i}"), errors);
+                make_json(item, &format!("{pointer}/{i}"), errors);
             }
-            changed
         }
         Value::Mapping(map) => {
-            let mut changed = false;
             let mut keyed = serde_norway::Mapping::with_capacity(map.len());
             for (key, mut item) in std::mem::take(map) {
-                changed |= matches!(key, Value::Number(_) | Value::Bool(_));
                 let text = match key {
                     Value::String(s) => s,
                     Value::Number(n) => n.to_string(),
@@ -581,7 +577,7 @@ fn make_json(value: &mut Value, pointer: &str, errors: &mut Vec<SpecError>) -> b
                     }
                 };
                 let at = format!("{pointer}/{}", escape(&text));
-                changed |= make_json(&mut item, &at, errors);
+                make_json(&mut item, &at, errors);
                 if keyed.contains_key(text.as_str()) {
                     errors.push(SpecError::at(
                         &at,
@@ -592,10 +588,9 @@ fn make_json(value: &mut Value, pointer: &str, errors: &mut Vec<SpecError>) -> b
                 keyed.insert(Value::String(text), item);
             }
             *map = keyed;
-            changed
         }
         Value::Tagged(tagged) => make_json(&mut tagged.value, pointer, errors),
-        _ => false,
+        _ => {}
     }
 }
 

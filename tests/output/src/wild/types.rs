@@ -149,6 +149,9 @@ pub struct V1 {
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct V2 {
     pub version: String,
+    /// A maximum beyond 64 bits, as DigitalOcean writes `u64::MAX` (read as a float).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub count: Option<u64>,
 }
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub enum KindParameter {

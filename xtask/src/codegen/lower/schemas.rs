@@ -767,26 +767,15 @@ impl<'a> Lowering<'a> {
                 }
                 Ok(string_type(&string.format))
             }
-            SchemaKind::Type(Type::Integer(integer)) => Ok(match &integer.format {
-                VariantOrUnknownOrEmpty::Item(openapiv3::IntegerFormat::Int32) => TypeRef::I32,
-                VariantOrUnknownOrEmpty::Item(openapiv3::IntegerFormat::Int64)
-                | VariantOrUnknownOrEmpty::Empty => TypeRef::I64,
-                VariantOrUnknownOrEmpty::Unknown(format) => match format.as_str() {
-                    "int8" => TypeRef::I8,
-                    "int16" => TypeRef::I16,
-                    "uint8" => TypeRef::U8,
-                    "uint16" => TypeRef::U16,
-                    "uint32" => TypeRef::U32,
-                    "uint64" | "uint" => TypeRef::U64,
-                    _ => {
-                        self.warn(SpecError::at(
-                            &format!("{at}/format"),
-                            format!("integer format `{format}` is not one the generator knows (int8 to int64, uint8 to uint64); the value is an `i64`"),
-                        ));
-                        TypeRef::I64
-                    }
-                },
-            }),
+            SchemaKind::Type(Type::Integer(integer)) => {
+                let format = match &integer.format {
+                    VariantOrUnknownOrEmpty::Item(openapiv3::IntegerFormat::Int32) => Some("int32"),
+                    VariantOrUnknownOrEmpty::Item(openapiv3::IntegerFormat::Int64) => Some("int64"),
+                    VariantOrUnknownOrEmpty::Unknown(format) => Some(format.as_str()),
+                    VariantOrUnknownOrEmpty::Empty => None,
+                };
+                Ok(self.integer_type(format, at))
+            }
             SchemaKind::Type(Type::Number(number)) => Ok(match &number.format {
                 VariantOrUnknownOrEmpty::Item(openapiv3::NumberFormat::Float) => TypeRef::F32,
                 _ => TypeRef::F64,
@@ -914,7 +903,10 @@ impl<'a> Lowering<'a> {
                     None => TypeRef::String,
                 }
             }
-            Some("integer") => TypeRef::I64,
+            // `openapiv3` reads an integer schema whose bounds are not
+            // integers (`maximum: 18446744073709552000`, a float) as this kind.
+            Some("integer") => self.integer_type(any.format.as_deref(), at),
+            Some("number") if any.format.as_deref() == Some("float") => TypeRef::F32,
             Some("number") => TypeRef::F64,
             Some("boolean") => TypeRef::Bool,
             _ if !any.enumeration.is_empty() && any.enumeration.iter().all(|v| v.is_string()) => {
@@ -922,6 +914,28 @@ impl<'a> Lowering<'a> {
             }
             _ => TypeRef::Any,
         })
+    }
+
+    /// The Rust integer of a format (`int8` to `int64`, `uint8` to `uint64`;
+    /// none is `i64`); an unknown format is an `i64`, warned.
+    fn integer_type(&mut self, format: Option<&str>, at: &str) -> TypeRef {
+        match format {
+            None | Some("int64") => TypeRef::I64,
+            Some("int32") => TypeRef::I32,
+            Some("int8") => TypeRef::I8,
+            Some("int16") => TypeRef::I16,
+            Some("uint8") => TypeRef::U8,
+            Some("uint16") => TypeRef::U16,
+            Some("uint32") => TypeRef::U32,
+            Some("uint64" | "uint") => TypeRef::U64,
+            Some(format) => {
+                self.warn(SpecError::at(
+                    &format!("{at}/format"),
+                    format!("integer format `{format}` is not one the generator knows (int8 to int64, uint8 to uint64); the value is an `i64`"),
+                ));
+                TypeRef::I64
+            }
+        }
     }
 
     /// A model for an inline schema, named `hint` or, when that is taken,
