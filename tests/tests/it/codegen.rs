@@ -254,6 +254,19 @@ fn json_specs_are_read_as_json_with_lines() {
     .expect("generates");
     let root = files.iter().find(|f| f.name == "mod.rs").expect("mod.rs");
     assert!(root.contents.contains("T 👍"), "{}", root.contents);
+    // A key written twice is an error at its line, as in YAML (a JSON value
+    // would keep the second silently, and `openapiv3` panicked on it).
+    let twice = text.replace(
+        r#"      "get": {"#,
+        "      \"get\": {\"operationId\": \"getY\", \"responses\": {}},\n      \"get\": {",
+    );
+    let error = codegen::generate("x.json", &twice).expect_err("get twice");
+    let message = error.to_string();
+    assert!(
+        message
+            .starts_with("error: x.json:8: at #: not valid JSON: duplicate entry with key \"get\""),
+        "{message}"
+    );
 }
 
 /// Every spec of the third-party corpus generates (leniently) without a

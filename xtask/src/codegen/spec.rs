@@ -41,14 +41,10 @@ pub(crate) fn load(name: &str, text: &str) -> Result<Document, SpecErrors> {
     let body = text.trim_start_matches('\u{feff}');
     let json = body.trim_start().starts_with('{');
     let raw: Value = if json {
-        serde_json::from_str::<serde_json::Value>(body)
-            .map_err(|e| fail(Some(e.line()), "#", format!("not valid JSON: {e}")))
-            .and_then(|value| {
-                serde_norway::to_value(value)
-                    .map_err(|e| fail(None, "#", format!("not valid JSON: {e}")))
-            })?
+        super::yaml::from_json(body)
+            .map_err(|e| fail(Some(e.line()), "#", format!("not valid JSON: {e}")))?
     } else {
-        super::yaml::from_str(text).map_err(|e| {
+        super::yaml::from_yaml(text).map_err(|e| {
             fail(
                 e.location().map(|l| l.line()),
                 "#",

@@ -1,8 +1,11 @@
-//! YAML text → `serde_norway::Value`, the way `serde_norway::from_str` reads
-//! it, except for integers beyond 64 bits (`maximum: 18446744073709552000`,
-//! which public specs write for `u64::MAX` rounded): `serde_norway::Value`
-//! cannot hold them and fails the whole document, a JSON reader makes them
-//! floats, and so does this one.
+//! Spec text → `serde_norway::Value`, the way `serde_norway::from_str` reads
+//! YAML, with two differences that keep the document what its JSON reading
+//! is. Integers beyond 64 bits (`maximum: 18446744073709552000`, which public
+//! specs write for `u64::MAX` rounded) become floats, as a JSON reader makes
+//! them, where `serde_norway::Value` fails the whole document. And JSON text
+//! is read through the same visitor, so that a key written twice is an error
+//! with its line, as in YAML, where `serde_json::Value` keeps the last one
+//! silently (and `openapiv3`, reading the text itself, may panic on it).
 
 use std::fmt;
 
@@ -13,8 +16,14 @@ use serde_norway::{Mapping, Number, Value};
 
 /// Reads YAML text as a value; errors are `serde_norway`'s, with their
 /// locations.
-pub(crate) fn from_str(text: &str) -> Result<Value, serde_norway::Error> {
+pub(crate) fn from_yaml(text: &str) -> Result<Value, serde_norway::Error> {
     serde_norway::from_str::<Wide>(text).map(|wide| wide.0)
+}
+
+/// Reads JSON text as a value, keys in the order written; errors are
+/// `serde_json`'s, with their lines.
+pub(crate) fn from_json(text: &str) -> Result<Value, serde_json::Error> {
+    serde_json::from_str::<Wide>(text).map(|wide| wide.0)
 }
 
 /// A value whose integers may be wider than 64 bits.
@@ -131,14 +140,14 @@ mod tests {
     fn reads_what_serde_norway_reads() {
         let text = "a: [1, -2, 2.5, .inf, true, ~, 'x', !t {b: c}]\n'1': one\n2: two\n";
         assert_eq!(
-            from_str(text).expect("wide"),
+            from_yaml(text).expect("wide"),
             serde_norway::from_str::<Value>(text).expect("narrow")
         );
     }
 
     #[test]
     fn integers_beyond_64_bits_become_floats() {
-        let value = from_str("max: 18446744073709552000\nmin: -9223372036854775809\n")
+        let value = from_yaml("max: 18446744073709552000\nmin: -9223372036854775809\n")
             .expect("wide integers");
         assert_eq!(value["max"].as_f64(), Some(18446744073709552000.0));
         assert_eq!(value["min"].as_f64(), Some(-9223372036854775809.0));
@@ -148,11 +157,31 @@ mod tests {
     #[test]
     fn duplicate_keys_are_errors_as_serde_norway_says_them() {
         let narrow = serde_norway::from_str::<Value>("a: 1\nb: 2\na: 3\n").expect_err("dup");
-        let wide = from_str("a: 1\nb: 2\na: 3\n").expect_err("dup");
+        let wide = from_yaml("a: 1\nb: 2\na: 3\n").expect_err("dup");
         assert_eq!(wide.to_string(), narrow.to_string());
         assert_eq!(
             wide.location().map(|l| l.line()),
             narrow.location().map(|l| l.line())
+        );
+    }
+
+    #[test]
+    fn json_is_read_in_order_and_refuses_a_key_written_twice() {
+        let value = from_json(
+            r#"{"b": 1, "a": [true, null, 2.5, "\ud83d\udc4d"], "big": 18446744073709552000}"#,
+        )
+        .expect("json");
+        let keys: Vec<_> = value.as_mapping().expect("map").keys().collect();
+        assert_eq!(keys, ["b", "a", "big"]);
+        assert_eq!(value["a"][3], Value::String("\u{1f44d}".to_owned()));
+        assert_eq!(value["big"].as_f64(), Some(18446744073709552000.0));
+        let error = from_json("{\n\"a\": 1,\n\"a\": 2}").expect_err("a key twice");
+        assert_eq!(error.line(), 3);
+        assert!(
+            error
+                .to_string()
+                .starts_with("duplicate entry with key \"a\""),
+            "{error}"
         );
     }
 }
