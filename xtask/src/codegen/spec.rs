@@ -415,13 +415,12 @@ fn find_either_or(raw: &Value, errors: &mut Vec<SpecError>) {
         match value {
             Some(Value::Mapping(map)) => map
                 .iter()
+                // Keys are text by now (`make_json`).
                 .map(|(key, v)| {
-                    let key = match key {
-                        Value::String(s) => s.clone(),
-                        Value::Number(n) => n.to_string(),
-                        _ => String::new(),
-                    };
-                    (format!("{at}/{}", escape(&key)), v)
+                    (
+                        format!("{at}/{}", escape(key.as_str().unwrap_or_default())),
+                        v,
+                    )
                 })
                 .collect(),
             Some(Value::Sequence(items)) => items
