@@ -208,12 +208,7 @@ fn deep_ref_section(pointer: &str) -> Option<&'static str> {
     }
     let rest = pointer.strip_prefix("#/paths/")?;
     let segments: Vec<&str> = rest.split('/').collect();
-    let last = segments.last().copied()?;
-    let before = segments
-        .len()
-        .checked_sub(2)
-        .and_then(|i| segments.get(i))
-        .copied();
+    let (before, last) = last_two(&segments);
     match (before, last) {
         (Some("parameters"), _) => Some("parameters"),
         (Some("responses"), _) => Some("responses"),
@@ -233,17 +228,21 @@ fn is_deep_schema_ref(pointer: &str) -> bool {
     if segments.len() <= 3 && segments.first() == Some(&"components") {
         return false;
     }
-    let last = segments.last().copied().unwrap_or_default();
-    let before = segments
-        .len()
-        .checked_sub(2)
-        .and_then(|i| segments.get(i))
-        .copied();
+    let (before, last) = last_two(&segments);
     rest.starts_with("components/schemas/")
         || last == "schema"
         || last == "items"
         || last == "additionalProperties"
         || matches!(before, Some("properties" | "allOf" | "oneOf" | "anyOf"))
+}
+
+/// A pointer's last segment and the one before it, if there is one.
+fn last_two<'s>(segments: &[&'s str]) -> (Option<&'s str>, &'s str) {
+    match segments {
+        [.., before, last] => (Some(before), last),
+        [last] => (None, last),
+        [] => (None, ""),
+    }
 }
 
 fn collect_deep_refs(node: &Value, out: &mut Vec<(String, &'static str)>) {
@@ -596,11 +595,9 @@ fn check_schema_keywords(schema: &Value, pointer: &str, errors: &mut Vec<SpecErr
         }
         return;
     };
+    // Keys are text by now (`make_json`).
     for (key, value) in map {
-        let Some(key) = key.as_str() else {
-            errors.push(SpecError::at(pointer, "schema keys must be strings"));
-            continue;
-        };
+        let Some(key) = key.as_str() else { continue };
         let child = format!("{pointer}/{}", escape(key));
         if key.starts_with("x-") {
             continue;
@@ -730,13 +727,10 @@ fn check_operations(raw: &Value, errors: &mut Vec<SpecError>) {
             );
             if let Some(Value::Mapping(responses)) = operation.get("responses") {
                 for (status, response) in responses {
-                    let status = match status {
-                        Value::String(s) => s.clone(),
-                        Value::Number(n) => n.to_string(),
-                        _ => String::new(),
-                    };
-                    let response_at = format!("{at}/responses/{}", escape(&status));
-                    if !is_status_key(&status) {
+                    // Keys are text by now (`make_json`): `200:` is "200".
+                    let status = status.as_str().unwrap_or_default();
+                    let response_at = format!("{at}/responses/{}", escape(status));
+                    if !is_status_key(status) {
                         errors.push(SpecError::at(
                             &response_at,
                             format!("`{status}` is not a response key; use a status code (`200`), a range (`4XX`), `default` or an `x-` extension"),
@@ -791,11 +785,8 @@ fn is_status_key(key: &str) -> bool {
 /// Every key of the mapping `value` must be in `allowed` or an `x-` extension.
 fn check_keys(value: &Value, at: &str, allowed: &[&str], what: &str, errors: &mut Vec<SpecError>) {
     let Value::Mapping(map) = value else { return };
-    for key in map.keys() {
-        let Some(key) = key.as_str() else {
-            errors.push(SpecError::at(at, format!("{what} keys must be strings")));
-            continue;
-        };
+    // Keys are text by now (`make_json`).
+    for key in map.keys().filter_map(Value::as_str) {
         if !key.starts_with("x-") && !allowed.contains(&key) {
             errors.push(SpecError::at(
                 &format!("{at}/{}", escape(key)),
@@ -813,32 +804,11 @@ pub(crate) fn escape(token: &str) -> String {
 /// A JSON pointer token's text: percent-decoded (a pointer in a URI
 /// fragment may be: `~1v2~1%7Bid%7D`), then `~1` and `~0` unescaped.
 fn unescape(token: &str) -> String {
-    let decoded = if token.contains('%') {
-        percent_decode(token)
-    } else {
-        token.to_owned()
-    };
-    decoded.replace("~1", "/").replace("~0", "~")
-}
-
-fn percent_decode(token: &str) -> String {
-    let bytes = token.as_bytes();
-    let mut out = Vec::with_capacity(bytes.len());
-    let mut i = 0;
-    while i < bytes.len() {
-        let hex = |b: u8| (b as char).to_digit(16);
-        if bytes[i] == b'%'
-            && let (Some(&h), Some(&l)) = (bytes.get(i + 1), bytes.get(i + 2))
-            && let (Some(h), Some(l)) = (hex(h), hex(l))
-        {
-            out.push((h * 16 + l) as u8);
-            i += 3;
-        } else {
-            out.push(bytes[i]);
-            i += 1;
-        }
-    }
-    String::from_utf8(out).unwrap_or_else(|_| token.to_owned())
+    percent_encoding::percent_decode_str(token)
+        .decode_utf8()
+        .map_or_else(|_| token.to_owned(), |decoded| decoded.into_owned())
+        .replace("~1", "/")
+        .replace("~0", "~")
 }
 
 impl Document {

@@ -60,7 +60,7 @@ pub(crate) fn emit_methods(api: &Api, target: &Target) -> TokenStream {
     }
     let types = used.contains("types").then(|| quote!(types,));
     // The runtime's types (and `BTreeMap`) that required arguments use.
-    let secret = use_header(&used);
+    let runtime_use = use_header(&used);
     let methods = api.operations.iter().map(|op| emit_method(api, op, target));
     let deprecated = allow_deprecated(api);
     let unused = allow_unused_imports(api);
@@ -68,7 +68,7 @@ pub(crate) fn emit_methods(api: &Api, target: &Target) -> TokenStream {
         #doc
         #deprecated
         #unused
-        #secret
+        #runtime_use
         use super::{builder, #types Client};
 
         impl Client {

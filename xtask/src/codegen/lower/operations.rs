@@ -214,12 +214,12 @@ impl<'a> Lowering<'a> {
                     .collect();
                 let taken = |name: &str| params.iter().any(|p| p.name == name);
                 let mut name = format!("{}{operators}", lowered.name);
-                let mut n = 2;
-                while operators.is_empty() || taken(&name) {
+                if operators.is_empty() || taken(&name) {
+                    let mut n = 2;
                     name = format!("{}_{n}", lowered.name);
-                    n += 1;
-                    if !taken(&name) {
-                        break;
+                    while taken(&name) {
+                        n += 1;
+                        name = format!("{}_{n}", lowered.name);
                     }
                 }
                 self.warn(SpecError::at(
